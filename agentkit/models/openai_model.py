@@ -1,0 +1,200 @@
+"""Models on any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server).
+
+Retries are the ``openai`` client's own: exponential backoff with jitter on 408, 409,
+429 and 5xx and on connection errors, honouring ``Retry-After``. What retries cannot
+fix (a bad key, an unknown model, an endpoint that never answers) becomes a
+:class:`ModelError` with one line that says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from agentkit.errors import ModelError
+from agentkit.models.base import Message, ModelResponse, OnDelta, ToolCallRequest, Usage
+
+if TYPE_CHECKING:
+    import openai
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+class OpenAIModel:
+    """A chat model reached through the ``openai`` client."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        model_id: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        max_retries: int = 4,
+        timeout: float = 120.0,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.model_id = model_id or name
+        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+        self._api_key = api_key if api_key is not None else os.environ.get(api_key_env)
+        self.api_key_env = api_key_env
+        self.max_retries = max_retries
+        self.timeout = timeout
+        self.options = dict(options or {})
+        self._client: openai.OpenAI | None = None
+
+    def __repr__(self) -> str:
+        return f"OpenAIModel({self.name!r}, base_url={self.base_url!r})"
+
+    @property
+    def client(self) -> openai.OpenAI:
+        if self._client is None:
+            import openai  # takes most of a second to import: only when a model is used
+
+            # Local servers (vLLM, Ollama, llama.cpp) accept any key; the client insists on one.
+            self._client = openai.OpenAI(
+                base_url=self.base_url,
+                api_key=self._api_key or "not-set",
+                max_retries=self.max_retries,
+                timeout=self.timeout,
+            )
+        return self._client
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "model_id": self.model_id,
+            "base_url": self.base_url,
+            "api_key_set": bool(self._api_key),
+        }
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        stream: bool = False,
+        on_delta: OnDelta | None = None,
+        **options: Any,
+    ) -> ModelResponse:
+        import openai
+
+        request: dict[str, Any] = {"model": self.model_id, "messages": messages}
+        request.update(self.options)
+        request.update(options)
+        if tools:
+            request["tools"] = tools
+        try:
+            if stream:
+                return self._streamed(request, on_delta)
+            return _response_from(self.client.chat.completions.create(**request))
+        except openai.APIError as exc:
+            raise self._explain(exc) from exc
+
+    def _streamed(self, request: dict[str, Any], on_delta: OnDelta | None) -> ModelResponse:
+        chunks = self.client.chat.completions.create(
+            **request, stream=True, stream_options={"include_usage": True}
+        )
+        text: list[str] = []
+        calls: dict[int, dict[str, str]] = {}
+        usage = Usage()
+        finish_reason = model = None
+        for chunk in chunks:
+            model = chunk.model or model
+            if chunk.usage is not None:
+                usage = Usage(
+                    prompt_tokens=chunk.usage.prompt_tokens,
+                    completion_tokens=chunk.usage.completion_tokens,
+                )
+            for choice in chunk.choices:
+                finish_reason = choice.finish_reason or finish_reason
+                delta = choice.delta
+                if delta.content:
+                    text.append(delta.content)
+                    if on_delta is not None:
+                        on_delta(delta.content)
+                for part in delta.tool_calls or []:
+                    slot = calls.setdefault(part.index, {"id": "", "name": "", "arguments": ""})
+                    slot["id"] = part.id or slot["id"]
+                    if part.function is not None:
+                        slot["name"] += part.function.name or ""
+                        slot["arguments"] += part.function.arguments or ""
+        return ModelResponse(
+            content="".join(text) or None,
+            tool_calls=[
+                ToolCallRequest.parse(c["id"], c["name"], c["arguments"])
+                for _, c in sorted(calls.items())
+            ],
+            usage=usage,
+            finish_reason=finish_reason,
+            model=model,
+        )
+
+    def _explain(self, exc: openai.APIError) -> ModelError:
+        import openai
+
+        where = f"at {self.base_url}"
+        if isinstance(exc, openai.AuthenticationError):
+            return ModelError(
+                f"the model endpoint {where} rejected the API key (401); check {self.api_key_env}"
+            )
+        if isinstance(exc, openai.NotFoundError):
+            return ModelError(
+                f"unknown model '{self.model_id}' {where} (404); "
+                "list the endpoint's models with: agentkit models --remote"
+            )
+        if isinstance(exc, openai.APITimeoutError):
+            return ModelError(
+                f"the model endpoint {where} did not answer within {self.timeout:g}s "
+                f"(after {self.max_retries} retries)"
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            return ModelError(
+                f"cannot reach the model endpoint {where}; check OPENAI_BASE_URL "
+                f"and that the server is running ({exc.__cause__ or exc})"
+            )
+        if isinstance(exc, openai.APIStatusError):
+            return ModelError(
+                f"the model endpoint {where} answered {exc.status_code} "
+                f"after {self.max_retries} retries: {_short_message(exc)}"
+            )
+        return ModelError(f"model call {where} failed: {exc}")
+
+    def list_remote(self) -> list[str]:
+        """The model ids the endpoint itself serves (``GET /models``)."""
+        import openai
+
+        try:
+            return sorted(model.id for model in self.client.models.list())
+        except openai.APIError as exc:
+            raise self._explain(exc) from exc
+
+
+def _response_from(completion: Any) -> ModelResponse:
+    choice = completion.choices[0]
+    message = choice.message
+    usage = completion.usage
+    return ModelResponse(
+        content=message.content,
+        tool_calls=[
+            ToolCallRequest.parse(call.id, call.function.name, call.function.arguments)
+            for call in message.tool_calls or []
+        ],
+        usage=Usage(
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+        ),
+        finish_reason=choice.finish_reason,
+        model=completion.model,
+    )
+
+
+def _short_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        detail = body.get("error", body)
+        if isinstance(detail, dict) and "message" in detail:
+            return str(detail["message"])
+    return str(exc.message)

@@ -1,0 +1,67 @@
+"""Keep secrets out of anything agentkit writes down (the run store, traces, errors).
+
+Three nets, from the cheapest up: values under keys that name a secret
+(``api_key``, ``Authorization``, ``password``...); strings shaped like a bearer token
+or an OpenAI-style key; and the literal values of secret-looking environment
+variables (``*_API_KEY``, ``*_TOKEN``, ``*_SECRET``, ``*PASSWORD*``) wherever they occur.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import cache
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+_SECRET_KEY = re.compile(
+    r"(?i)^(.*[_-])?(api[_-]?key|apikey|authorization|proxy-authorization|password|passwd"
+    r"|secret|client[_-]?secret|access[_-]?token|auth[_-]?token|refresh[_-]?token|bearer|cookie)$"
+)
+_SECRET_SHAPES = re.compile(
+    r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}|\bsk-[A-Za-z0-9_-]{16,}|\bBasic\s+[A-Za-z0-9+/=]{12,}"
+)
+_SECRET_ENV = re.compile(r"(?i)(api_?key|token|secret|password|passwd)")
+
+
+def redact(value: Any) -> Any:
+    """A copy of ``value`` (JSON-like data) with secrets replaced by ``[REDACTED]``."""
+    secrets = _env_secrets(_env_fingerprint())
+    return _redact(value, secrets)
+
+
+def _redact(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        return _redact_text(value, secrets)
+    if isinstance(value, dict):
+        return {
+            key: REDACTED
+            if isinstance(key, str) and _SECRET_KEY.match(key)
+            else _redact(v, secrets)
+            for key, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_redact(item, secrets) for item in value]
+    return value
+
+
+def _redact_text(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return _SECRET_SHAPES.sub(REDACTED, text)
+
+
+def _env_fingerprint() -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (key, value)
+        for key, value in os.environ.items()
+        if len(value) >= 8 and _SECRET_ENV.search(key)
+    )
+
+
+@cache
+def _env_secrets(items: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    # Longest first, so a secret that contains another is replaced whole.
+    return tuple(sorted({value for _, value in items}, key=len, reverse=True))

@@ -1,0 +1,292 @@
+"""The run store: one SQLite database under ``AGENTKIT_HOME``.
+
+It holds runs, their events (every model call, tool call and verdict, with timings and
+token counts) and LangGraph's checkpoints, all in the same file. The database is in
+WAL mode with a busy timeout, so several threads and worker processes can write at
+once; each thread gets its own connection. The schema grows through ordered migration
+functions, each recorded in ``_migrations`` when applied.
+
+Secrets never enter it: every payload passes through :func:`agentkit.redact.redact`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agentkit.config import home
+from agentkit.errors import StoreError
+from agentkit.redact import redact
+
+if TYPE_CHECKING:
+    from langgraph.checkpoint.sqlite import SqliteSaver
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+BUSY_TIMEOUT_MS = 30_000
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    """Append a migration; they run in the order they are defined, once per database."""
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_runs_and_events(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            status TEXT NOT NULL,
+            input TEXT,
+            output TEXT,
+            error TEXT,
+            meta TEXT,
+            created REAL NOT NULL,
+            updated REAL NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            type TEXT NOT NULL,
+            name TEXT NOT NULL,
+            started REAL NOT NULL,
+            elapsed REAL NOT NULL,
+            ok INTEGER,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            payload TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX events_by_run ON events(run_id, id)")
+    db.execute("CREATE INDEX runs_by_created ON runs(created)")
+
+
+def default_path() -> Path:
+    return home() / "agentkit.db"
+
+
+class Store:
+    """A handle on the run database; cheap to create, safe to share between threads."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the run store at {self.path}: {exc}") from None
+
+    # -- connections and schema -----------------------------------------------------
+
+    def connect(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit; use :meth:`transaction` to group writes)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.row_factory = sqlite3.Row
+            self._local.db = db
+            with self._lock:
+                self._connections.append(db)
+        return db
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self.connect()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        db = self.connect()
+        db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied REAL)")
+        # BEGIN IMMEDIATE takes the write lock first, so two processes never both apply.
+        with self.transaction() as tx:
+            done = {row[0] for row in tx.execute("SELECT name FROM _migrations")}
+            for step in MIGRATIONS:
+                if step.__name__ not in done:
+                    step(tx)
+                    tx.execute(
+                        "INSERT INTO _migrations (name, applied) VALUES (?, ?)",
+                        (step.__name__, time.time()),
+                    )
+
+    def applied_migrations(self) -> list[str]:
+        rows = self.connect().execute("SELECT name FROM _migrations ORDER BY rowid")
+        return [row[0] for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._connections:
+                db.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- runs and events ------------------------------------------------------------
+
+    def start_run(
+        self, kind: str, name: str, input: Any = None, meta: dict[str, Any] | None = None
+    ) -> Run:
+        run_id = uuid.uuid4().hex[:16]
+        now = time.time()
+        self.connect().execute(
+            "INSERT INTO runs (id, kind, name, status, input, meta, created, updated)"
+            " VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
+            (run_id, kind, name, _dumps(input), _dumps(meta or {}), now, now),
+        )
+        return Run(self, run_id)
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        row = self.connect().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _run_row(row) if row else None
+
+    def list_runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        rows = (
+            self.connect()
+            .execute("SELECT * FROM runs ORDER BY created DESC LIMIT ?", (limit,))
+            .fetchall()
+        )
+        return [_run_row(row) for row in rows]
+
+    def events(self, run_id: str) -> list[dict[str, Any]]:
+        rows = (
+            self.connect()
+            .execute("SELECT * FROM events WHERE run_id = ? ORDER BY id", (run_id,))
+            .fetchall()
+        )
+        return [{**dict(row), "payload": _loads(row["payload"])} for row in rows]
+
+    # -- LangGraph checkpoints ------------------------------------------------------
+
+    def checkpointer(self) -> SqliteSaver:
+        """A LangGraph checkpointer that writes into this same database."""
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        saver = SqliteSaver(db)
+        saver.setup()
+        return saver
+
+    @asynccontextmanager
+    async def async_checkpointer(self) -> Any:
+        """The async LangGraph checkpointer over this database (for ``ainvoke``)."""
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        saver: AsyncSqliteSaver
+        async with AsyncSqliteSaver.from_conn_string(str(self.path)) as saver:
+            await saver.setup()
+            yield saver
+
+
+class Run:
+    """One run in the store; tool and model calls made under it are recorded as events."""
+
+    def __init__(self, store: Store, run_id: str) -> None:
+        self.store = store
+        self.id = run_id
+
+    def __repr__(self) -> str:
+        return f"Run({self.id!r})"
+
+    def record(
+        self,
+        type: str,
+        name: str,
+        *,
+        started: float,
+        elapsed: float,
+        ok: bool | None = None,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+        payload: Any = None,
+    ) -> None:
+        """Write one event (a tool call, a model call, a verdict, a log line)."""
+        self.store.connect().execute(
+            "INSERT INTO events (run_id, type, name, started, elapsed, ok,"
+            " prompt_tokens, completion_tokens, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.id,
+                type,
+                name,
+                started,
+                elapsed,
+                None if ok is None else int(ok),
+                prompt_tokens,
+                completion_tokens,
+                _dumps(payload),
+            ),
+        )
+
+    def finish(self, status: str = "done", output: Any = None, error: str | None = None) -> None:
+        self.store.connect().execute(
+            "UPDATE runs SET status = ?, output = ?, error = ?, updated = ? WHERE id = ?",
+            (status, _dumps(output), redact(error), time.time(), self.id),
+        )
+
+    def usage(self) -> dict[str, int]:
+        row = (
+            self.store.connect()
+            .execute(
+                "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0)"
+                " FROM events WHERE run_id = ?",
+                (self.id,),
+            )
+            .fetchone()
+        )
+        return {"prompt_tokens": row[0], "completion_tokens": row[1]}
+
+    @contextmanager
+    def activate(self) -> Iterator[Run]:
+        """Make this the current run: calls made inside record here unless told otherwise."""
+        token = current_run.set(self)
+        try:
+            yield self
+        finally:
+            current_run.reset(token)
+
+
+current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
+    "agentkit_current_run", default=None
+)
+
+
+def _dumps(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(redact(value), ensure_ascii=False, default=repr)
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _run_row(row: sqlite3.Row) -> dict[str, Any]:
+    data = dict(row)
+    for key in ("input", "output", "meta"):
+        data[key] = _loads(data[key])
+    return data
