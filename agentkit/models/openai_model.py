@@ -8,6 +8,7 @@ fix (a bad key, an unknown model, an endpoint that never answers) becomes a
 
 from __future__ import annotations
 
+import json
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -92,6 +93,8 @@ class OpenAIModel:
             return _response_from(self.client.chat.completions.create(**request))
         except openai.APIError as exc:
             raise self._explain(exc) from exc
+        except json.JSONDecodeError as exc:
+            raise self._not_json(exc) from exc
 
     def _streamed(self, request: dict[str, Any], on_delta: OnDelta | None) -> ModelResponse:
         chunks = self.client.chat.completions.create(
@@ -147,8 +150,8 @@ class OpenAIModel:
             )
         if isinstance(exc, openai.APITimeoutError):
             return ModelError(
-                f"the model endpoint {where} did not answer within {self.timeout:g}s "
-                f"(after {self.max_retries} retries)"
+                f"the model endpoint {where} did not answer within {self.timeout:g}s"
+                f"{_retries_made(exc)}"
             )
         if isinstance(exc, openai.APIConnectionError):
             return ModelError(
@@ -157,10 +160,16 @@ class OpenAIModel:
             )
         if isinstance(exc, openai.APIStatusError):
             return ModelError(
-                f"the model endpoint {where} answered {exc.status_code} "
-                f"after {self.max_retries} retries: {_short_message(exc)}"
+                f"the model endpoint {where} answered {exc.status_code}"
+                f"{_retries_made(exc)}: {_short_message(exc)}"
             )
         return ModelError(f"model call {where} failed: {exc}")
+
+    def _not_json(self, exc: json.JSONDecodeError) -> ModelError:
+        return ModelError(
+            f"the model endpoint at {self.base_url} answered with a body that is not JSON "
+            f"({exc}); check that OPENAI_BASE_URL points at an OpenAI-compatible API"
+        )
 
     def list_remote(self) -> list[str]:
         """The model ids the endpoint itself serves (``GET /models``)."""
@@ -170,6 +179,8 @@ class OpenAIModel:
             return sorted(model.id for model in self.client.models.list())
         except openai.APIError as exc:
             raise self._explain(exc) from exc
+        except json.JSONDecodeError as exc:
+            raise self._not_json(exc) from exc
 
 
 def _response_from(completion: Any) -> ModelResponse:
@@ -189,6 +200,21 @@ def _response_from(completion: Any) -> ModelResponse:
         finish_reason=choice.finish_reason,
         model=completion.model,
     )
+
+
+def _retries_made(exc: openai.APIError) -> str:
+    """" after N retries", from the attempt counter the client stamps on each request.
+
+    Not every failure is retried (4xx other than 408/409/429, or ``x-should-retry:
+    false``), so the configured ``max_retries`` would often be wrong here.
+    """
+    try:
+        count = int(exc.request.headers.get("x-stainless-retry-count", ""))
+    except (AttributeError, ValueError):
+        return ""
+    if count == 0:
+        return ""
+    return f" after {count} retr{'y' if count == 1 else 'ies'}"
 
 
 def _short_message(exc: openai.APIStatusError) -> str:

@@ -1,0 +1,60 @@
+"""pytest fixtures for agentkit and its plugins (a ``pytest11`` entry point).
+
+Nothing here is autouse, and nothing heavy is imported until a fixture is used:
+this module is loaded into every pytest session in an environment where agentkit
+is installed, including sessions that never touch it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from agentkit.testing.fake_openai import FakeOpenAIServer
+    from agentkit.testing.scripted import ScriptedModel
+
+
+@pytest.fixture
+def agentkit_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point ``AGENTKIT_HOME`` (config file and run store) at a fresh temporary directory."""
+    home = tmp_path / "agentkit-home"
+    home.mkdir()
+    monkeypatch.setenv("AGENTKIT_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def scripted_model() -> Iterator[ScriptedModel]:
+    """A :class:`ScriptedModel` named ``scripted``, registered so ``get_model("scripted")`` finds it."""
+    from agentkit.hookspecs import hookimpl
+    from agentkit.plugins import pm
+    from agentkit.testing.scripted import ScriptedModel
+
+    model = ScriptedModel("scripted")
+
+    class ScriptedModelPlugin:
+        @hookimpl
+        def register_models(self, register: Callable[..., None]) -> None:
+            register(model)
+
+    plugin = ScriptedModelPlugin()
+    pm.register(plugin, name="agentkit-testing-scripted-model")
+    try:
+        yield model
+    finally:
+        pm.unregister(plugin)
+
+
+@pytest.fixture
+def fake_openai(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
+    """A running :class:`FakeOpenAIServer`, with ``OPENAI_BASE_URL``/``OPENAI_API_KEY`` aimed at it."""
+    from agentkit.testing.fake_openai import FakeOpenAIServer
+
+    with FakeOpenAIServer() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-openai-test-key")
+        yield server
