@@ -79,12 +79,13 @@ class AgentkitGroup(click.Group):
             code = _fail(exc.format_message(), exc.exit_code)
         except click.Abort:
             code = _fail("aborted", 130)
-        except AgentkitError as exc:
-            code = _fail(str(exc), 1)
         except Exception as exc:
             if debug:
                 raise
-            code = _fail(f"{type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
+            if isinstance(exc, AgentkitError):
+                code = _fail(str(exc), 1)
+            else:
+                code = _fail(f"{type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
         finally:
             warnings.showwarning = previous
         if standalone_mode:

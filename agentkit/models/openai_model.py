@@ -32,7 +32,7 @@ class OpenAIModel:
         base_url: str | None = None,
         api_key: str | None = None,
         api_key_env: str = "OPENAI_API_KEY",
-        max_retries: int = 4,
+        max_retries: int = 2,
         timeout: float = 120.0,
         options: dict[str, Any] | None = None,
     ) -> None:
@@ -203,7 +203,7 @@ def _response_from(completion: Any) -> ModelResponse:
 
 
 def _retries_made(exc: openai.APIError) -> str:
-    """" after N retries", from the attempt counter the client stamps on each request.
+    """The " after N retries" phrase, from the attempt counter the client puts on each request.
 
     Not every failure is retried (4xx other than 408/409/429, or ``x-should-retry:
     false``), so the configured ``max_retries`` would often be wrong here.

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+FAKE_OPENAI_KEY = "sk-agentkit-fake-openai-key"
+
 if TYPE_CHECKING:
     from agentkit.testing.fake_openai import FakeOpenAIServer
     from agentkit.testing.scripted import ScriptedModel
@@ -46,7 +48,9 @@ def scripted_model() -> Iterator[ScriptedModel]:
     try:
         yield model
     finally:
-        pm.unregister(plugin)
+        # A test (or a conftest's plugin reset) may have unregistered it already.
+        if pm.is_registered(plugin):
+            pm.unregister(plugin)
 
 
 @pytest.fixture
@@ -54,7 +58,8 @@ def fake_openai(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
     """A running :class:`FakeOpenAIServer`, with ``OPENAI_BASE_URL``/``OPENAI_API_KEY`` aimed at it."""
     from agentkit.testing.fake_openai import FakeOpenAIServer
 
-    with FakeOpenAIServer() as server:
+    # The server insists on the key, so a client that ignores OPENAI_API_KEY fails.
+    with FakeOpenAIServer(api_key=FAKE_OPENAI_KEY) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-openai-test-key")
+        monkeypatch.setenv("OPENAI_API_KEY", FAKE_OPENAI_KEY)
         yield server
