@@ -8,6 +8,8 @@ registries are rebuilt whenever a plugin is registered or unregistered.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import difflib
 import threading
 import warnings
@@ -117,7 +119,7 @@ def _tool_entries(
     if isinstance(item, Toolbox):
         tools = item.tools()
     elif isinstance(item, Tool):
-        tools = [item if name is None else Tool(**{**vars(item), "name": name})]
+        tools = [item if name is None else dataclasses.replace(item, name=name)]
     elif callable(item):
         tools = [Tool.function(item, name=name, **kwargs)]
     else:
@@ -131,10 +133,9 @@ def _named_entries(
     primary = name or getattr(item, "name", None) or getattr(item, "__name__", None)
     if not primary:
         raise TypeError(f"register() needs a name for {item!r}")
-    try:
+    # Objects with __slots__ or frozen dataclasses cannot be stamped; they stay as they are.
+    with contextlib.suppress(AttributeError):
         item.plugin = plugin
-    except AttributeError:  # objects with __slots__ or frozen dataclasses stay unstamped
-        pass
     return [(alias, item) for alias in (primary, *aliases)]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from agentkit.cli._output import json_option, print_json, print_table
@@ -34,9 +32,8 @@ def models_command(as_json: bool, remote: bool) -> None:
         print_json(document)
         return
     click.echo(f"default model: {settings.model or '(none: set AGENTKIT_MODEL or pass -m)'}")
-    click.echo(
-        f"endpoint: {endpoint.base_url} (key {'set' if os.environ.get('OPENAI_API_KEY') else 'not set'})"
-    )
+    key_state = "set" if document["endpoint"]["api_key_set"] else "not set"
+    click.echo(f"endpoint: {endpoint.base_url} (key {key_state})")
     rows = [[m["name"], m["plugin"] or "-", m["description"]] for m in document["models"]]
     if rows:
         print_table(rows, ["MODEL", "PLUGIN", "DETAILS"])

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import textwrap
+
 import pytest
 
 import agentkit

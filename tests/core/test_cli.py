@@ -91,7 +91,10 @@ def test_failed_tool_call_exits_non_zero_with_one_line(with_divide):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["tools", "call", "divide", "--args", "{oops"], "Error: Invalid value for --args: not valid JSON"),
+        (
+            ["tools", "call", "divide", "--args", "{oops"],
+            "Error: Invalid value for --args: not valid JSON",
+        ),
         (["tools", "call", "divide", "--args", "[1, 2]"], "must be a JSON object"),
         (["tools", "call", "divde"], "Error: unknown tool 'divde'; did you mean 'divide'?"),
         (["tools", "call", "divide", "--args", '{"a": "x", "b": 1}'], "argument 'a'"),

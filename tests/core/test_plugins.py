@@ -34,10 +34,7 @@ def register_tools(register):
 
 
 def test_importing_agentkit_and_its_cli_loads_no_plugin():
-    code = (
-        "import agentkit, agentkit.cli; "
-        "print(len(agentkit.pm.list_name_plugin()))"
-    )
+    code = "import agentkit, agentkit.cli; print(len(agentkit.pm.list_name_plugin()))"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
@@ -77,7 +74,7 @@ def test_strict_mode_turns_a_broken_plugin_into_an_error(make_distribution, monk
     make_distribution("broken", "raise ImportError('missing dependency')")
     monkeypatch.setenv("AGENTKIT_LOAD_PLUGINS", "broken")
     monkeypatch.setenv("AGENTKIT_STRICT_PLUGINS", "1")
-    with pytest.raises(PluginError, match="agentkit-fx-broken.*missing dependency"):
+    with pytest.raises(PluginError, match=r"agentkit-fx-broken.*missing dependency"):
         load_plugins()
 
 
@@ -141,9 +138,18 @@ def test_trace_plugins_prints_each_hook_call(tmp_path):
         "def seven() -> int:\n    return 7\n"
         "print(agentkit.call_tool(agentkit.tool(seven), {}).output)"
     )
-    env = {"AGENTKIT_TRACE_PLUGINS": "1", "AGENTKIT_LOAD_PLUGINS": "", "AGENTKIT_HOME": str(tmp_path)}
+    env = {
+        "AGENTKIT_TRACE_PLUGINS": "1",
+        "AGENTKIT_LOAD_PLUGINS": "",
+        "AGENTKIT_HOME": str(tmp_path),
+    }
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env, check=True
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=True,
     )
     assert out.stdout.strip() == "7"
     assert "agentkit trace: call_tool(call=ToolCall(" in out.stderr

@@ -1,0 +1,20 @@
+# The two commands of the README. Both set everything up first (scripts/setup.sh).
+.PHONY: demo test setup lint bench
+
+setup:
+	@bash scripts/setup.sh
+
+# The main job: a real tool call through the CLI, no model needed.
+demo: setup
+	.venv/bin/agentkit tools call word_stats --args '{"text": "the cat sat on the mat with the hat"}'
+
+# Lint, format check, then the whole test suite.
+test: setup lint
+	.venv/bin/pytest
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+bench: setup
+	.venv/bin/python bench/tool_call_overhead.py
