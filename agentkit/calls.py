@@ -102,6 +102,10 @@ def dispatch_tool_call(call: ToolCall) -> ToolResult:
 def execute_tool_call(call: ToolCall) -> ToolResult:
     """What agentkit's own ``call_tool`` implementation does: validate, run, wrap up."""
     tool = call.tool
+    if call.cancelled:
+        return ToolResult.failure(
+            f"CancelledError: the caller gave up before '{tool.name}' started"
+        )
     arguments = tool.validate(call.arguments)
     timeout = call.timeout if call.timeout is not None else tool.timeout
     try:

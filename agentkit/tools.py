@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -154,14 +155,26 @@ class ToolCall:
     timeout: float | None = None
     run: Run | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    cancelled: bool = False
     _on_cancel: list[Callable[[], Any]] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def on_cancel(self, callback: Callable[[], Any]) -> None:
-        """Ask to be told when the caller gives up on this call (Ctrl-C, a cancelled task)."""
-        self._on_cancel.append(callback)
+        """Ask to be told when the caller gives up on this call (Ctrl-C, a cancelled task).
+
+        The caller may give up before the executor gets here; then ``callback`` runs at once.
+        """
+        with self._lock:
+            if not self.cancelled:
+                self._on_cancel.append(callback)
+                return
+        callback()
 
     def cancel(self) -> None:
-        for callback in self._on_cancel:
+        with self._lock:
+            self.cancelled = True
+            callbacks, self._on_cancel = self._on_cancel, []
+        for callback in callbacks:
             callback()
 
 
