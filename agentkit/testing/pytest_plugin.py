@@ -31,7 +31,7 @@ def agentkit_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def scripted_model() -> Iterator[ScriptedModel]:
-    """A :class:`ScriptedModel` named ``scripted``, registered so ``get_model("scripted")`` finds it."""
+    """A :class:`ScriptedModel` called ``scripted``, registered so ``get_model`` finds it."""
     from agentkit.hookspecs import hookimpl
     from agentkit.plugins import pm
     from agentkit.testing.scripted import ScriptedModel
@@ -55,7 +55,7 @@ def scripted_model() -> Iterator[ScriptedModel]:
 
 @pytest.fixture
 def fake_openai(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
-    """A running :class:`FakeOpenAIServer`, with ``OPENAI_BASE_URL``/``OPENAI_API_KEY`` aimed at it."""
+    """A running :class:`FakeOpenAIServer`, with ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` set."""
     from agentkit.testing.fake_openai import FakeOpenAIServer
 
     # The server insists on the key, so a client that ignores OPENAI_API_KEY fails.

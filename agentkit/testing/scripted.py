@@ -71,7 +71,9 @@ class Fault:
     seconds: float = 0.0
 
     @classmethod
-    def status(cls, code: int, retry_after: float | None = None, message: str | None = None) -> Fault:
+    def status(
+        cls, code: int, retry_after: float | None = None, message: str | None = None
+    ) -> Fault:
         """Answer with HTTP ``code`` and an OpenAI-shaped error body (429, 500, 503...)."""
         return cls("status", code=code, retry_after=retry_after, message=message)
 
@@ -163,8 +165,9 @@ class ScriptedModel:
                 }
             )
             if not self._queue:
+                number = len(self.calls)
                 raise AssertionError(
-                    f"ScriptedModel {self.name!r}: no scripted reply left for call #{len(self.calls)}"
+                    f"ScriptedModel {self.name!r}: no scripted reply left for call #{number}"
                 )
             return self._queue.pop(0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -16,6 +17,7 @@ from agentkit.testing import FakeOpenAIServer, Fault, Reply, ScriptedModel, Tool
 from agentkit.testing.tokens import count_completion_tokens, count_message_tokens, count_tokens
 
 pytestmark = pytest.mark.timeout(60)
+pytest_plugins = ["pytester"]
 
 KEY = "sk-agentkit-test-0123456789abcdef"
 QUESTION = [{"role": "user", "content": "What is 2 + 2?"}]
@@ -88,7 +90,12 @@ def test_tool_calls_are_parsed_with_dict_arguments(server, stream):
     )
     response = connect(server).complete(QUESTION, tools=[ADD_TOOL], stream=stream)
     first, second = response.tool_calls
-    assert (first.id, first.name, first.arguments, first.error) == ("call_add", "add", {"a": 2, "b": 2}, None)
+    assert (first.id, first.name, first.arguments, first.error) == (
+        "call_add",
+        "add",
+        {"a": 2, "b": 2},
+        None,
+    )
     assert second.arguments == {"a": 40, "b": 2} and second.id and second.id != first.id
     assert response.finish_reason == "tool_calls"
     assert response.usage.prompt_tokens == count_message_tokens(QUESTION, [ADD_TOOL])
@@ -116,10 +123,12 @@ def test_malformed_tool_call_json_becomes_feedback_not_an_exception(server, stre
 
 def test_retry_after_is_honoured_on_429(server):
     server.enqueue(Fault.status(429, retry_after=1), "after the wait")
+    model = connect(server, max_retries=2)
+    assert model.client  # import openai and build the client before the clock starts
     started = time.monotonic()
-    response = connect(server, max_retries=2).complete(QUESTION)
+    response = model.complete(QUESTION)
     # Without Retry-After the client would back off about half a second.
-    assert time.monotonic() - started >= 0.95
+    assert 0.95 <= time.monotonic() - started < 5
     assert response.content == "after the wait"
     assert len(server.requests) == 2
 
@@ -131,7 +140,8 @@ def test_500_is_retried_within_the_budget(server):
 
 
 def test_500_beyond_the_retry_budget_is_a_one_line_model_error(server):
-    server.enqueue(Fault.status(500, message="the GPU caught fire"), Fault.status(500), "unused")
+    fire = Fault.status(500, message="the GPU caught fire")
+    server.enqueue(fire, fire, "unused")
     with pytest.raises(ModelError) as caught:
         connect(server, max_retries=1).complete(QUESTION)
     message = str(caught.value)
@@ -160,7 +170,9 @@ def test_unreachable_endpoint_says_cannot_reach():
     with socket.socket() as probe:  # a port that was free a moment ago and has no listener
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    model = OpenAIModel("fake-model", base_url=f"http://127.0.0.1:{port}/v1", api_key=KEY, max_retries=0, timeout=2)
+    model = OpenAIModel(
+        "fake-model", base_url=f"http://127.0.0.1:{port}/v1", api_key=KEY, max_retries=0, timeout=2
+    )
     with pytest.raises(ModelError, match="cannot reach") as caught:
         model.complete(QUESTION)
     assert "\n" not in str(caught.value)
@@ -210,7 +222,9 @@ def test_call_model_records_tokens_and_keeps_the_key_out_of_the_store(server, tm
     run = store.start_run("test", "x")
     server.enqueue("recorded")
     pieces: list[str] = []
-    response = agentkit.call_model(connect(server), QUESTION, run=run, stream=True, on_delta=pieces.append)
+    response = agentkit.call_model(
+        connect(server), QUESTION, run=run, stream=True, on_delta=pieces.append
+    )
     with pytest.raises(ModelError):
         agentkit.call_model(connect(server, api_key="sk-also-secret-0123456789"), QUESTION, run=run)
 
@@ -258,7 +272,9 @@ def test_scripted_model_fixture_unregisters_after_the_test(pytester):
 
 
 def test_scripted_model_replies_in_order_and_records_each_call():
-    model = ScriptedModel("s", replies=("first", Reply(tool_calls=[ToolCallSpec("add", {"a": 1, "b": 2})])))
+    model = ScriptedModel(
+        "s", replies=("first", Reply(tool_calls=[ToolCallSpec("add", {"a": 1, "b": 2})]))
+    )
     conversation = list(QUESTION)
     assert model.complete(conversation, temperature=0).content == "first"
     conversation.append({"role": "user", "content": "again"})
@@ -281,7 +297,9 @@ def test_scripted_model_raises_enqueued_exceptions():
 def test_scripted_model_with_an_empty_queue_names_the_call():
     model = ScriptedModel("x").enqueue("only one")
     model.complete(QUESTION)
-    with pytest.raises(AssertionError, match=r"ScriptedModel 'x': no scripted reply left for call #2"):
+    with pytest.raises(
+        AssertionError, match=r"ScriptedModel 'x': no scripted reply left for call #2"
+    ):
         model.complete(QUESTION)
 
 
@@ -341,7 +359,9 @@ def test_both_stand_ins_agree_on_content_tool_calls_and_usage(server):
     in_process = ScriptedModel().enqueue(reply).complete(QUESTION, tools=[ADD_TOOL])
     for response in (over_http, in_process):
         assert response.content == "Let me add."
-        assert [(c.id, c.arguments) for c in response.tool_calls] == [("call_same", {"a": 1, "b": 2})]
+        assert [(c.id, c.arguments) for c in response.tool_calls] == [
+            ("call_same", {"a": 1, "b": 2})
+        ]
     assert over_http.usage == in_process.usage
     assert in_process.usage.completion_tokens == count_completion_tokens(
         "Let me add.", [("add", '{"a": 1, "b": 2}')]
@@ -366,10 +386,12 @@ def test_tiktoken_cache_is_seeded_where_tiktoken_looks(tmp_path, monkeypatch):
 
     from agentkit.testing.tokens import BPE_URL, seed_tiktoken_cache
 
-    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    cache_dir = tmp_path / "tiktoken-cache"
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(cache_dir))
     seed_tiktoken_cache("cl100k_base")
     url = BPE_URL.format(name="cl100k_base")
-    assert [p.name for p in tmp_path.iterdir()] == [hashlib.sha1(url.encode()).hexdigest()]
+    # Exactly one file, under tiktoken's key: no temporary file left behind.
+    assert [p.name for p in cache_dir.iterdir()] == [hashlib.sha1(url.encode()).hexdigest()]
     # tiktoken checks the sha256 of the seeded file itself; a download would fail here.
     assert tiktoken.get_encoding("cl100k_base").encode("hello world") == [15339, 1917]
 
@@ -380,7 +402,55 @@ def test_message_counts_include_names_tool_calls_and_tool_schemas():
     assert count_message_tokens(plain) == 3 + count_tokens("user") + count_tokens("hi") + 3
     assert count_message_tokens(named) == count_message_tokens(plain) + count_tokens("ada") + 1
     assert count_message_tokens(plain, [ADD_TOOL]) > count_message_tokens(plain)
-    with_call = [{"role": "assistant", "content": None, "tool_calls": [
-        {"id": "c", "type": "function", "function": {"name": "add", "arguments": '{"a": 1}'}}
-    ]}]
-    assert count_message_tokens(with_call) == 3 + count_tokens("assistant") + count_tokens("add") + count_tokens('{"a": 1}') + 3
+    with_call = [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "c",
+                    "type": "function",
+                    "function": {"name": "add", "arguments": '{"a": 1}'},
+                }
+            ],
+        }
+    ]
+    assert (
+        count_message_tokens(with_call)
+        == 3 + count_tokens("assistant") + count_tokens("add") + count_tokens('{"a": 1}') + 3
+    )
+
+
+def test_stream_usage_chunk_is_sent_only_when_asked_for(server):
+    import http.client
+
+    server.enqueue("no usage please")
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    body = {"model": "fake-model", "messages": QUESTION, "stream": True}
+    connection.request(
+        "POST", "/v1/chat/completions", json.dumps(body), {"Authorization": f"Bearer {KEY}"}
+    )
+    response = connection.getresponse()
+    events = [line for line in response.read().decode().splitlines() if line.startswith("data: ")]
+    connection.close()
+    assert response.status == 200 and response.getheader("Content-Type") == "text/event-stream"
+    assert events[-1] == "data: [DONE]"
+    chunks = [json.loads(event[6:]) for event in events[:-1]]
+    assert all(chunk["usage"] is None and chunk["choices"] for chunk in chunks)
+    assert (
+        "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks) == "no usage please"
+    )
+
+
+def test_server_rejects_requests_it_cannot_read(server):
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    connection.request(
+        "POST", "/v1/chat/completions", b"{not json", {"Authorization": f"Bearer {KEY}"}
+    )
+    response = connection.getresponse()
+    error = json.loads(response.read())["error"]
+    connection.close()
+    assert response.status == 400 and "not JSON" in error["message"]
+    assert server.requests == []
