@@ -32,7 +32,7 @@ import pluggy
 from agentkit import hookspecs
 from agentkit.errors import PluginError
 
-DEFAULT_PLUGINS: tuple[str, ...] = ("agentkit._builtin",)
+DEFAULT_PLUGINS: tuple[str, ...] = ("agentkit._builtin", "agentkit.models.cache")
 
 
 class PluginLoadWarning(UserWarning):

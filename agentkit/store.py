@@ -76,6 +76,13 @@ def m001_runs_and_events(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX runs_by_created ON runs(created)")
 
 
+@migration
+def m002_model_cache(db: sqlite3.Connection) -> None:
+    db.execute(
+        "CREATE TABLE model_cache (key TEXT PRIMARY KEY, response TEXT NOT NULL, created REAL)"
+    )
+
+
 def default_path() -> Path:
     return home() / "agentkit.db"
 

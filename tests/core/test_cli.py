@@ -113,8 +113,10 @@ def test_bad_input_gives_one_clear_line(with_divide, args, message):
 def test_plugins_json_is_one_document():
     result = invoke("plugins", "--json")
     assert result.exit_code == 0
-    [builtin] = json.loads(result.stdout)
-    assert builtin["name"] == "agentkit._builtin" and builtin["status"] == "ok"
+    plugins = {p["name"]: p for p in json.loads(result.stdout)}
+    assert set(plugins) == {"agentkit._builtin", "agentkit.models.cache"}
+    builtin = plugins["agentkit._builtin"]
+    assert builtin["status"] == "ok" and builtin["builtin"] is True
     assert "call_tool" in builtin["hooks"]
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import agentkit
 from agentkit.errors import PluginError
-from agentkit.plugins import PluginLoadWarning, load_plugins, plugin_infos, pm
+from agentkit.plugins import DEFAULT_PLUGINS, PluginLoadWarning, load_plugins, plugin_infos, pm
 from agentkit.registry import NameClashWarning, get_tools
 
 GOOD = """
@@ -88,7 +88,7 @@ def test_allowlist_selects_by_entry_point_or_distribution(make_distribution, mon
 def test_empty_allowlist_loads_only_builtins(make_distribution):
     make_distribution("one", GOOD.format(name="one"))
     load_plugins()
-    assert [name for name, _ in pm.list_name_plugin()] == ["agentkit._builtin"]
+    assert [name for name, _ in pm.list_name_plugin()] == list(DEFAULT_PLUGINS)
 
 
 def test_misspelled_hook_is_caught_and_named(make_distribution, monkeypatch):

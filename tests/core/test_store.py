@@ -26,7 +26,8 @@ def test_default_location_is_under_agentkit_home(isolated_agentkit):
 
 def test_migrations_run_once_in_order_and_are_recorded(tmp_path, monkeypatch):
     path = tmp_path / "runs.db"
-    assert Store(path).applied_migrations() == ["m001_runs_and_events"]
+    first = ["m001_runs_and_events", "m002_model_cache"]
+    assert Store(path).applied_migrations() == first
 
     applied = []
 
@@ -35,7 +36,7 @@ def test_migrations_run_once_in_order_and_are_recorded(tmp_path, monkeypatch):
         db.execute("ALTER TABLE runs ADD COLUMN tags TEXT")
 
     monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, m002_add_tags])
-    assert Store(path).applied_migrations() == ["m001_runs_and_events", "m002_add_tags"]
+    assert Store(path).applied_migrations() == [*first, "m002_add_tags"]
     Store(path)
     assert applied == [True]
     columns = [row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(runs)")]
