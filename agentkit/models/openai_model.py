@@ -90,50 +90,24 @@ class OpenAIModel:
         try:
             if stream:
                 return self._streamed(request, on_delta)
-            return _response_from(self.client.chat.completions.create(**request))
+            completion = self.client.chat.completions.create(**request)
+            if not completion.choices:
+                raise ModelError(f"the model endpoint at {self.base_url} answered with no choices")
+            return _response_from(completion)
         except openai.APIError as exc:
             raise self._explain(exc) from exc
         except json.JSONDecodeError as exc:
             raise self._not_json(exc) from exc
 
     def _streamed(self, request: dict[str, Any], on_delta: OnDelta | None) -> ModelResponse:
-        chunks = self.client.chat.completions.create(
+        turn = _StreamedTurn(on_delta)
+        # Closed on the way out, even when on_delta raises (Ctrl-C in the REPL).
+        with self.client.chat.completions.create(
             **request, stream=True, stream_options={"include_usage": True}
-        )
-        text: list[str] = []
-        calls: dict[int, dict[str, str]] = {}
-        usage = Usage()
-        finish_reason = model = None
-        for chunk in chunks:
-            model = chunk.model or model
-            if chunk.usage is not None:
-                usage = Usage(
-                    prompt_tokens=chunk.usage.prompt_tokens,
-                    completion_tokens=chunk.usage.completion_tokens,
-                )
-            for choice in chunk.choices:
-                finish_reason = choice.finish_reason or finish_reason
-                delta = choice.delta
-                if delta.content:
-                    text.append(delta.content)
-                    if on_delta is not None:
-                        on_delta(delta.content)
-                for part in delta.tool_calls or []:
-                    slot = calls.setdefault(part.index, {"id": "", "name": "", "arguments": ""})
-                    slot["id"] = part.id or slot["id"]
-                    if part.function is not None:
-                        slot["name"] += part.function.name or ""
-                        slot["arguments"] += part.function.arguments or ""
-        return ModelResponse(
-            content="".join(text) or None,
-            tool_calls=[
-                ToolCallRequest.parse(c["id"], c["name"], c["arguments"])
-                for _, c in sorted(calls.items())
-            ],
-            usage=usage,
-            finish_reason=finish_reason,
-            model=model,
-        )
+        ) as chunks:
+            for chunk in chunks:
+                turn.add(chunk)
+        return turn.response()
 
     def _explain(self, exc: openai.APIError) -> ModelError:
         import openai
@@ -181,6 +155,53 @@ class OpenAIModel:
             raise self._explain(exc) from exc
         except json.JSONDecodeError as exc:
             raise self._not_json(exc) from exc
+
+
+class _StreamedTurn:
+    """Builds one ModelResponse from streamed chunks (text deltas, tool-call fragments)."""
+
+    def __init__(self, on_delta: OnDelta | None) -> None:
+        self.on_delta = on_delta
+        self.text: list[str] = []
+        self.calls: dict[int, dict[str, str]] = {}
+        self.usage = Usage()
+        self.finish_reason: str | None = None
+        self.model: str | None = None
+
+    def add(self, chunk: Any) -> None:
+        self.model = chunk.model or self.model
+        if chunk.usage is not None:
+            self.usage = Usage(
+                prompt_tokens=chunk.usage.prompt_tokens,
+                completion_tokens=chunk.usage.completion_tokens,
+            )
+        for choice in chunk.choices:
+            self.finish_reason = choice.finish_reason or self.finish_reason
+            if choice.delta.content:
+                self.text.append(choice.delta.content)
+                if self.on_delta is not None:
+                    self.on_delta(choice.delta.content)
+            for part in choice.delta.tool_calls or []:
+                self._add_tool_call_part(part)
+
+    def _add_tool_call_part(self, part: Any) -> None:
+        slot = self.calls.setdefault(part.index, {"id": "", "name": "", "arguments": ""})
+        slot["id"] = part.id or slot["id"]
+        if part.function is not None:
+            slot["name"] += part.function.name or ""
+            slot["arguments"] += part.function.arguments or ""
+
+    def response(self) -> ModelResponse:
+        return ModelResponse(
+            content="".join(self.text) or None,
+            tool_calls=[
+                ToolCallRequest.parse(c["id"], c["name"], c["arguments"])
+                for _, c in sorted(self.calls.items())
+            ],
+            usage=self.usage,
+            finish_reason=self.finish_reason,
+            model=self.model,
+        )
 
 
 def _response_from(completion: Any) -> ModelResponse:

@@ -6,7 +6,9 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,12 +45,12 @@ def isolated(agentkit_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def server() -> FakeOpenAIServer:
+def server() -> Iterator[FakeOpenAIServer]:
     with FakeOpenAIServer(models=["fake-model"], api_key=KEY) as running:
         yield running
 
 
-def connect(server: FakeOpenAIServer, name: str = "fake-model", **kwargs) -> OpenAIModel:
+def connect(server: FakeOpenAIServer, name: str = "fake-model", **kwargs: Any) -> OpenAIModel:
     kwargs = {"api_key": KEY, "max_retries": 0, "timeout": 5.0, **kwargs}
     return OpenAIModel(name, base_url=server.base_url, **kwargs)
 
@@ -244,6 +246,11 @@ def test_fake_openai_fixture_configures_the_environment(fake_openai):
     model = agentkit.get_model("fake-model")  # no plugin has it: taken as an endpoint model id
     assert model.complete(QUESTION).content == "from the environment"
     assert len(fake_openai.requests) == 1
+
+
+def test_agentkit_home_fixture_points_the_store_at_a_temp_dir(agentkit_home, tmp_path):
+    assert agentkit_home.is_relative_to(tmp_path)
+    assert agentkit.Store().path == agentkit_home / "agentkit.db"
 
 
 def test_scripted_model_fixture_is_found_by_name(scripted_model):
