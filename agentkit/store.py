@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentkit.config import home
 from agentkit.errors import StoreError
-from agentkit.redact import redact
+from agentkit.redact import env_secrets, redact
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.sqlite import SqliteSaver
@@ -95,6 +95,9 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # Secret values from the environment, read once: scanning it per write would
+        # cost more than the write. Keys and token shapes are caught on every write.
+        self.secrets = env_secrets()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._migrate()
@@ -163,7 +166,7 @@ class Store:
         self.connect().execute(
             "INSERT INTO runs (id, kind, name, status, input, meta, created, updated)"
             " VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
-            (run_id, kind, name, _dumps(input), _dumps(meta or {}), now, now),
+            (run_id, kind, name, self.dumps(input), self.dumps(meta or {}), now, now),
         )
         return Run(self, run_id)
 
@@ -186,6 +189,12 @@ class Store:
             .fetchall()
         )
         return [{**dict(row), "payload": _loads(row["payload"])} for row in rows]
+
+    def dumps(self, value: Any) -> str | None:
+        """JSON for the database, with secrets redacted."""
+        if value is None:
+            return None
+        return json.dumps(redact(value, self.secrets), ensure_ascii=False, default=repr)
 
     # -- LangGraph checkpoints ------------------------------------------------------
 
@@ -245,14 +254,20 @@ class Run:
                 None if ok is None else int(ok),
                 prompt_tokens,
                 completion_tokens,
-                _dumps(payload),
+                self.store.dumps(payload),
             ),
         )
 
     def finish(self, status: str = "done", output: Any = None, error: str | None = None) -> None:
         self.store.connect().execute(
             "UPDATE runs SET status = ?, output = ?, error = ?, updated = ? WHERE id = ?",
-            (status, _dumps(output), redact(error), time.time(), self.id),
+            (
+                status,
+                self.store.dumps(output),
+                redact(error, self.store.secrets),
+                time.time(),
+                self.id,
+            ),
         )
 
     def usage(self) -> dict[str, int]:
@@ -280,12 +295,6 @@ class Run:
 current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
     "agentkit_current_run", default=None
 )
-
-
-def _dumps(value: Any) -> str | None:
-    if value is None:
-        return None
-    return json.dumps(redact(value), ensure_ascii=False, default=repr)
 
 
 def _loads(text: str | None) -> Any:

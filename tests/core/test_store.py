@@ -160,3 +160,21 @@ def test_usage_sums_token_counts_of_a_run(tmp_path):
     run.record("model_call", "m", started=0, elapsed=0, prompt_tokens=10, completion_tokens=2)
     run.record("model_call", "m", started=0, elapsed=0, prompt_tokens=5, completion_tokens=1)
     assert run.usage() == {"prompt_tokens": 15, "completion_tokens": 3}
+
+
+def test_verdicts_are_recorded_in_the_current_run(tmp_path):
+    from agentkit.verify import Verdict, record_verdict
+
+    run = Store(tmp_path / "runs.db").start_run("test", "verdicts")
+    verdict = Verdict(status="failed", feedback="f(3) != 4", counterexample={"x": 3}, verifier="cx")
+    with run.activate():
+        record_verdict(verdict, elapsed=0.25)
+    record_verdict(Verdict(status="passed"))  # no current run: nothing to write, no error
+    [event] = run.store.events(run.id)
+    assert (event["type"], event["name"], event["ok"], event["elapsed"]) == (
+        "verdict",
+        "cx",
+        0,
+        0.25,
+    )
+    assert event["payload"]["counterexample"] == {"x": 3}
