@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from agentkit.redact import redact
-from agentkit.testing.scripted import Fault, Reply, as_reply, stream_pieces
+from agentkit.testing.scripted import Fault, Reply, ScriptQueue, as_reply, stream_pieces
 from agentkit.testing.tokens import count_completion_tokens, count_message_tokens
 
 MAX_HANG_SECONDS = 30.0
@@ -48,7 +48,7 @@ class FakeOpenAIServer:
     ) -> None:
         self.models = list(models)
         self.api_key = api_key
-        self._queue: list[ServerItem] = []
+        self._script: ScriptQueue[ServerItem] = ScriptQueue("FakeOpenAIServer", (str, Reply, Fault))
         self._requests: list[dict[str, Any]] = []
         self._headers: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -111,11 +111,7 @@ class FakeOpenAIServer:
 
     def enqueue(self, *items: ServerItem) -> FakeOpenAIServer:
         """Queue replies (str or :class:`Reply`) and faults (:class:`Fault`), in order."""
-        for item in items:
-            if not isinstance(item, str | Reply | Fault):
-                raise TypeError(f"FakeOpenAIServer takes str, Reply or Fault, not {item!r}")
-        with self._lock:
-            self._queue.extend(items)
+        self._script.extend(items)
         return self
 
     @property
@@ -132,16 +128,11 @@ class FakeOpenAIServer:
 
     @property
     def remaining(self) -> list[ServerItem]:
-        with self._lock:
-            return list(self._queue)
+        return self._script.remaining
 
     def assert_complete(self) -> None:
         """Fail if any scripted item was never served."""
-        left = self.remaining
-        if left:
-            raise AssertionError(
-                f"FakeOpenAIServer: {len(left)} scripted item(s) never served: {left!r}"
-            )
+        self._script.assert_complete()
 
     def _record(self, body: dict[str, Any], headers: dict[str, Any]) -> None:
         with self._lock:
@@ -149,8 +140,7 @@ class FakeOpenAIServer:
             self._headers.append(redact(headers))
 
     def _next_item(self) -> ServerItem | None:
-        with self._lock:
-            return self._queue.pop(0) if self._queue else None
+        return self._script.pop()
 
 
 class _HTTPServer(ThreadingHTTPServer):

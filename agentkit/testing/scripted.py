@@ -15,7 +15,7 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from agentkit.models.base import Message, ModelResponse, OnDelta, ToolCallRequest, Usage
 from agentkit.testing.tokens import count_completion_tokens, count_message_tokens
@@ -95,6 +95,43 @@ def as_reply(item: str | Reply) -> Reply:
     return Reply(content=item) if isinstance(item, str) else item
 
 
+T = TypeVar("T")
+
+
+class ScriptQueue(Generic[T]):
+    """The scripted items of one stand-in, used in order, every one of them expected."""
+
+    def __init__(self, owner: str, accepts: tuple[type, ...], hint: str = "") -> None:
+        self.owner = owner
+        self.accepts = accepts
+        self.hint = hint
+        self._items: list[T] = []
+        self._lock = threading.Lock()
+
+    def extend(self, items: tuple[T, ...]) -> None:
+        for item in items:
+            if not isinstance(item, self.accepts):
+                names = ", ".join(kind.__name__ for kind in self.accepts)
+                raise TypeError(f"{self.owner} takes {names}, not {item!r}{self.hint}")
+        with self._lock:
+            self._items.extend(items)
+
+    def pop(self) -> T | None:
+        with self._lock:
+            return self._items.pop(0) if self._items else None
+
+    @property
+    def remaining(self) -> list[T]:
+        with self._lock:
+            return list(self._items)
+
+    def assert_complete(self) -> None:
+        """Fail if any scripted item was never used."""
+        left = self.remaining
+        if left:
+            raise AssertionError(f"{self.owner}: {len(left)} scripted item(s) never used: {left!r}")
+
+
 def stream_pieces(text: str) -> list[str]:
     """Split text into several pieces, word by word, as a streaming model would send it."""
     pieces = re.findall(r"\s*\S+|\s+$", text)
@@ -116,22 +153,20 @@ class ScriptedModel:
     def __init__(self, name: str = "scripted", replies: tuple[ScriptItem, ...] = ()) -> None:
         self.name = name
         self.calls: list[dict[str, Any]] = []
-        self._queue: list[ScriptItem] = []
+        self._script: ScriptQueue[ScriptItem] = ScriptQueue(
+            f"ScriptedModel {name!r}",
+            (str, Reply, BaseException),
+            hint=" (a Fault is for FakeOpenAIServer)",
+        )
         self._lock = threading.Lock()
         self.enqueue(*replies)
 
     def __repr__(self) -> str:
-        return f"ScriptedModel({self.name!r}, {len(self._queue)} queued)"
+        return f"ScriptedModel({self.name!r}, {len(self.remaining)} queued)"
 
     def enqueue(self, *items: ScriptItem) -> ScriptedModel:
-        for item in items:
-            if not isinstance(item, str | Reply | BaseException):
-                raise TypeError(
-                    f"ScriptedModel takes str, Reply or an exception instance, not {item!r}"
-                    + (" (a Fault is for FakeOpenAIServer)" if isinstance(item, Fault) else "")
-                )
-        with self._lock:
-            self._queue.extend(items)
+        """Queue text replies, :class:`Reply` objects or exceptions to raise, in order."""
+        self._script.extend(items)
         return self
 
     def complete(
@@ -164,12 +199,13 @@ class ScriptedModel:
                     "options": options,
                 }
             )
-            if not self._queue:
+            item = self._script.pop()
+            if item is None:
                 number = len(self.calls)
                 raise AssertionError(
                     f"ScriptedModel {self.name!r}: no scripted reply left for call #{number}"
                 )
-            return self._queue.pop(0)
+            return item
 
     def _response(
         self, reply: Reply, messages: list[Message], tools: list[dict[str, Any]] | None
@@ -190,13 +226,8 @@ class ScriptedModel:
 
     @property
     def remaining(self) -> list[ScriptItem]:
-        with self._lock:
-            return list(self._queue)
+        return self._script.remaining
 
     def assert_complete(self) -> None:
         """Fail if any scripted item was never used."""
-        left = self.remaining
-        if left:
-            raise AssertionError(
-                f"ScriptedModel {self.name!r}: {len(left)} scripted item(s) never used: {left!r}"
-            )
+        self._script.assert_complete()
