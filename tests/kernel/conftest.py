@@ -1,0 +1,58 @@
+"""Fixtures for tests against real sandboxed kernels.
+
+Coroutines run on agentkit's runtime loop, the loop the ``python`` tool itself uses.
+Locally, a missing bubblewrap skips the isolation tests (with the reason); in CI the
+skip becomes a failure (see tests/conftest.py), because CI must install it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import pytest
+
+from agentkit._runtime import runtime_loop
+from agentkit_kernel import KernelPool, KernelSettings, SandboxedKernel
+
+T = TypeVar("T")
+
+FAST = KernelSettings(timeout=5.0, interrupt_grace=2.0, startup_timeout=60.0)
+
+
+def run(coro: Coroutine[Any, Any, T], timeout: float = 120.0) -> T:
+    """Run a coroutine on the runtime loop and wait (boundedly) for its result."""
+    return asyncio.run_coroutine_threadsafe(coro, runtime_loop()).result(timeout)
+
+
+def needs_bwrap() -> None:
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
+
+
+@pytest.fixture
+def artifacts(tmp_path):
+    return tmp_path / "artifacts"
+
+
+@pytest.fixture
+def kernel(artifacts):
+    """A started kernel with short timeouts, shut down after the test."""
+    needs_bwrap()
+    started = run(SandboxedKernel(FAST, artifacts_dir=artifacts).start())
+    yield started
+    run(started.shutdown())
+
+
+@pytest.fixture
+def pool(artifacts):
+    """A kernel pool with one spare and room for three kernels."""
+    needs_bwrap()
+    settings = KernelSettings(
+        timeout=5.0, interrupt_grace=2.0, pool_size=1, max_kernels=3, idle_seconds=900
+    )
+    kernels = KernelPool(settings, artifacts_dir=artifacts)
+    yield kernels
+    run(kernels.close())

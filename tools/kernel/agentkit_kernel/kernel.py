@@ -1,0 +1,422 @@
+"""One sandboxed IPython kernel, driven with jupyter_client's async client over IPC.
+
+Lifecycle. The kernel process is started by agentkit itself (not by a
+KernelManager), inside :class:`agentkit.sandbox.Sandbox`, so that it gets the rlimits,
+the namespaces and the private uid. Its ZMQ sockets are Unix-domain (IPC) files in the
+sandbox's own directory: no TCP port exists for another process to reach. A task
+waits on the process, so a death (crash, ``os._exit``, OOM kill, SIGKILL) is seen at
+once, not at the next heartbeat.
+
+The timeout ladder, for a cell that runs too long (or floods its output):
+
+1. send ``interrupt_request`` on the control channel (ipykernel raises
+   KeyboardInterrupt in the cell); the kernel keeps its state;
+2. if the cell has not ended ``interrupt_grace`` seconds later (SIGINT ignored, or
+   stuck inside C code), kill the sandbox and start a fresh kernel: state is lost;
+3. the result says which of the two happened.
+
+A kernel that dies while starting is retried; after ``restart_limit`` failed starts in
+a row it gives up with the tail of its log. All requests on one kernel are serialised
+by a lock; different kernels run in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import sys
+import time
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import zmq
+import zmq.asyncio
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.connect import write_connection_file
+
+from agentkit.config import load_settings
+from agentkit.errors import AgentkitError
+from agentkit.sandbox import Sandbox, SandboxPolicy
+from agentkit_kernel.output import CellOutput, OutputLimits
+
+READY_POLL = 0.5
+
+
+class KernelError(AgentkitError):
+    """The kernel could not be started (or restarted) within its limits."""
+
+
+@dataclass(frozen=True)
+class KernelSettings:
+    """Knobs for kernels and their pool; ``[kernel]`` in the config file overrides them."""
+
+    timeout: float = 30.0  # default seconds per cell
+    interrupt_grace: float = 3.0  # seconds between the interrupt and a forced restart
+    startup_timeout: float = 60.0
+    restart_limit: int = 3  # failed starts in a row before giving up
+    output_chars: int = 100_000  # kept per stream and per text field
+    image_bytes: int = 5 << 20  # largest image saved as an artifact
+    message_bytes: int = 64 << 20  # largest single message accepted from a kernel
+    pool_size: int = 2  # started kernels kept warm for new sessions
+    max_kernels: int = 8  # live kernels at most (warm ones included)
+    idle_seconds: float = 900.0  # a session idle this long is shut down
+    memory_mb: int | None = None  # sandbox limits; None: the sandbox defaults
+    processes: int | None = None
+    argv: tuple[str, ...] | None = None  # the kernel command; default: this Python's ipykernel
+
+    @classmethod
+    def from_config(cls, **overrides: Any) -> KernelSettings:
+        table = load_settings().raw.get("kernel", {})
+        known = {f.name for f in fields(cls)}
+        unknown = set(table) - known
+        if unknown:
+            raise KernelError(f"config [kernel]: unknown keys {sorted(unknown)}")
+        values = {**table, **{k: v for k, v in overrides.items() if v is not None}}
+        if "argv" in values and values["argv"] is not None:
+            values["argv"] = tuple(values["argv"])
+        return replace(cls(), **values)
+
+    def kernel_argv(self, connection_file: Path) -> list[str]:
+        base = list(self.argv) if self.argv else [sys.executable, "-m", "ipykernel_launcher"]
+        return [*base, "-f", str(connection_file), "--HistoryManager.enabled=False"]
+
+
+@dataclass
+class Execution:
+    """What happened to one cell."""
+
+    status: str  # ok | error | timeout | died
+    output: dict[str, Any]
+    error: str | None = None
+    artifacts: list[Any] = field(default_factory=list)
+    restarted: bool = False
+
+
+class SandboxedKernel:
+    """A kernel in its own sandbox. Use :meth:`start`, :meth:`execute`, :meth:`shutdown`."""
+
+    def __init__(
+        self,
+        settings: KernelSettings,
+        *,
+        policy: SandboxPolicy | None = None,
+        artifacts_dir: Path,
+        context: zmq.asyncio.Context | None = None,
+    ) -> None:
+        self.settings = settings
+        self.policy = policy or SandboxPolicy.from_config(
+            memory_mb=settings.memory_mb, processes=settings.processes
+        )
+        self.artifacts_dir = artifacts_dir
+        self.context = context or zmq.asyncio.Context.instance()
+        self.sandbox: Sandbox | None = None
+        self.client: AsyncKernelClient | None = None
+        self.process: asyncio.subprocess.Process | None = None
+        self.exited: asyncio.Future[int] | None = None
+        self.lock = asyncio.Lock()
+        self.restarts = 0
+        self.last_used = time.monotonic()
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> SandboxedKernel:
+        """Create the sandbox and start the kernel, retrying failed starts up to the limit."""
+        self.sandbox = Sandbox(self.policy, label="kernel")
+        try:
+            await self._start_with_retries()
+        except BaseException:
+            await self.shutdown()
+            raise
+        return self
+
+    async def _start_with_retries(self) -> None:
+        failures: list[str] = []
+        while len(failures) < self.settings.restart_limit:
+            try:
+                await self._launch()
+                return
+            except KernelError as exc:
+                failures.append(str(exc))
+                self._kill()
+        raise KernelError(
+            f"the kernel failed to start {len(failures)} times in a row; last: {failures[-1]}"
+        )
+
+    async def _launch(self) -> None:
+        assert self.sandbox is not None
+        info = self._write_connection_file()
+        log = open(self.sandbox.root / "kernel.log", "ab")  # noqa: SIM115 (passed to the child)
+        with log:
+            argv = self.sandbox.command(self.settings.kernel_argv(self._connection_file))
+            self.process = await asyncio.create_subprocess_exec(
+                *argv, stdout=log, stderr=log, **self.sandbox.popen_kwargs()
+            )
+        self.exited = asyncio.ensure_future(self.process.wait())
+        self.client = self._make_client(info)
+        try:
+            await self._wait_ready(time.monotonic() + self.settings.startup_timeout)
+        except KernelError:
+            self._close_client()
+            raise
+
+    @property
+    def _connection_file(self) -> Path:
+        assert self.sandbox is not None
+        return self.sandbox.root / "connection.json"
+
+    def _write_connection_file(self) -> dict[str, Any]:
+        assert self.sandbox is not None
+        ipc = self.sandbox.subdir("ipc")
+        for stale in ipc.iterdir():  # sockets of a previous incarnation
+            stale.unlink(missing_ok=True)
+        path = self._connection_file
+        path.unlink(missing_ok=True)
+        _, info = write_connection_file(
+            str(path), ip=str(ipc / "k"), transport="ipc", key=secrets.token_hex(32).encode()
+        )
+        if self.sandbox.uid != os.getuid():  # readable by the kernel's uid, nobody else
+            os.chown(path, self.sandbox.uid, self.sandbox.gid)
+        return dict(info)
+
+    def _make_client(self, info: dict[str, Any]) -> AsyncKernelClient:
+        # A message over the limit makes ZMQ drop it (and reconnect), so one hostile
+        # print cannot make the client hold gigabytes.
+        self.context.setsockopt(zmq.MAXMSGSIZE, self.settings.message_bytes)
+        client = AsyncKernelClient(context=self.context)
+        client.load_connection_info(info)
+        client.start_channels(hb=False)
+        return client
+
+    async def _wait_ready(self, deadline: float) -> None:
+        """Ready when a kernel_info request gets its reply and IOPub carries its status.
+
+        The IOPub check matters: PUB/SUB drops whatever is published before the
+        subscription is in place, so the first cell's output could otherwise be lost.
+        """
+        assert self.client is not None and self.exited is not None
+        while time.monotonic() < deadline:
+            msg_id = self.client.kernel_info()
+            waiter = asyncio.ensure_future(self._ready_signals(msg_id))
+            done, _ = await asyncio.wait(
+                {waiter, self.exited}, timeout=READY_POLL, return_when=asyncio.FIRST_COMPLETED
+            )
+            if waiter in done:
+                return
+            waiter.cancel()
+            if self.exited in done:
+                raise KernelError(
+                    f"the kernel exited while starting ({self._death(with_log=True)})"
+                )
+        raise KernelError(f"the kernel did not start within {self.settings.startup_timeout:g}s")
+
+    async def _ready_signals(self, msg_id: str) -> None:
+        assert self.client is not None
+        await self._reply_to(msg_id)
+        while True:
+            msg = await self.client.get_iopub_msg()
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return
+
+    async def restart(self) -> None:
+        """Kill the kernel and everything it started, then start a fresh one."""
+        self._kill()
+        self.restarts += 1
+        await self._start_with_retries()
+
+    async def shutdown(self) -> None:
+        """Stop the kernel and remove its sandbox; safe to call more than once."""
+        self._kill()
+        if self.sandbox is not None:
+            self.sandbox.close()
+            self.sandbox = None
+
+    def _kill(self) -> None:
+        self._close_client()
+        if self.process is not None and self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        if self.sandbox is not None:
+            self.sandbox.kill_all()
+        self.process = None
+
+    def _close_client(self) -> None:
+        if self.client is not None:
+            self.client.stop_channels()
+            self.client = None
+
+    @property
+    def alive(self) -> bool:
+        return self.exited is not None and not self.exited.done() and self.client is not None
+
+    def _death(self, *, with_log: bool = False) -> str:
+        assert self.exited is not None and self.sandbox is not None
+        code = self.exited.result()
+        how = f"killed by {_signal_name(-code)}" if code < 0 else f"exit code {code}"
+        if not with_log:
+            return how
+        tail = (self.sandbox.root / "kernel.log").read_bytes()[-600:].decode("utf-8", "replace")
+        last = [line.strip() for line in tail.splitlines() if line.strip()][-1:]
+        return how + (f"; its log ends: {last[0]}" if last else "")
+
+    # -- execution -----------------------------------------------------------------------
+
+    async def execute(self, code: str, timeout: float | None = None) -> Execution:
+        """Run one cell under the timeout ladder. Concurrent calls run one after another."""
+        async with self.lock:
+            self.last_used = time.monotonic()
+            try:
+                return await self._execute(code, timeout or self.settings.timeout)
+            finally:
+                self.last_used = time.monotonic()
+
+    async def _execute(self, code: str, timeout: float) -> Execution:
+        restarted = False
+        if not self.alive:
+            await self.restart()
+            restarted = True
+        assert self.client is not None and self.exited is not None
+        cell = CellOutput(
+            OutputLimits(self.settings.output_chars, self.settings.image_bytes), self.artifacts_dir
+        )
+        msg_id = self.client.execute(code, store_history=True, allow_stdin=False)
+        run = asyncio.ensure_future(self._collect(msg_id, cell))
+        try:
+            outcome = await self._race(run, cell, timeout)
+            if outcome == "done":
+                reply = run.result()
+                return self._finished(cell, reply, restarted=restarted)
+            if outcome == "died":
+                death = self._death()
+                await self.restart()
+                return self._failed(
+                    cell,
+                    "died",
+                    f"KernelDied: the kernel died ({death}); it was restarted and its state lost",
+                )
+            return await self._interrupt_or_restart(run, cell, timeout, outcome)
+        except asyncio.CancelledError:
+            # The caller gave up (Ctrl-C): stop the cell, keep the kernel usable.
+            self._send_interrupt()
+            run.cancel()
+            raise
+        finally:
+            if not run.done():
+                run.cancel()
+
+    async def _race(self, run: asyncio.Future[Any], cell: CellOutput, timeout: float) -> str:
+        """Wait for the cell, a death, a flood or the timeout; say which came first."""
+        assert self.exited is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "timeout"
+            done, _ = await asyncio.wait(
+                {run, self.exited}, timeout=min(left, 0.25), return_when=asyncio.FIRST_COMPLETED
+            )
+            if run in done:
+                return "done"
+            if self.exited in done:
+                return "died"
+            if cell.flooding:
+                return "flood"
+
+    async def _interrupt_or_restart(
+        self, run: asyncio.Future[Any], cell: CellOutput, timeout: float, why: str
+    ) -> Execution:
+        assert self.exited is not None
+        reason = (
+            f"the cell ran longer than {timeout:g}s"
+            if why == "timeout"
+            else "the cell flooded its output"
+        )
+        self._send_interrupt()
+        done, _ = await asyncio.wait(
+            {run, self.exited},
+            timeout=self.settings.interrupt_grace,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if run in done:
+            cell.error = None  # the KeyboardInterrupt we caused is not the cell's error
+            return self._failed(
+                cell, "timeout", f"TimeoutError: {reason}; it was interrupted, state kept"
+            )
+        run.cancel()
+        await self.restart()
+        return self._failed(
+            cell,
+            "timeout",
+            f"TimeoutError: {reason} and did not stop within "
+            f"{self.settings.interrupt_grace:g}s of an interrupt; "
+            "the kernel was restarted and its state lost",
+        )
+
+    def _send_interrupt(self) -> None:
+        if self.client is not None:
+            self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
+
+    async def _collect(self, msg_id: str, cell: CellOutput) -> dict[str, Any]:
+        """Read IOPub until the cell's idle status, and the shell reply; return the reply."""
+        iopub = asyncio.ensure_future(self._read_iopub(msg_id, cell))
+        try:
+            reply = await self._reply_to(msg_id)
+            try:
+                await asyncio.wait_for(asyncio.shield(iopub), timeout=2.0)
+            except TimeoutError:
+                # The idle status was lost (an oversized message makes ZMQ drop the link).
+                cell.note("some output was lost: a message exceeded the size limit")
+            return reply
+        finally:
+            iopub.cancel()
+
+    async def _read_iopub(self, msg_id: str, cell: CellOutput) -> None:
+        assert self.client is not None
+        while True:
+            msg = await self.client.get_iopub_msg()
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue  # a previous cell's late output, or a background thread's
+            if msg["msg_type"] == "status":
+                if msg["content"].get("execution_state") == "idle":
+                    return
+                continue
+            cell.add(msg["msg_type"], msg["content"])
+
+    async def _reply_to(self, msg_id: str) -> dict[str, Any]:
+        assert self.client is not None
+        while True:
+            msg = await self.client.get_shell_msg()
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg["content"]
+
+    # -- results -----------------------------------------------------------------------
+
+    def _finished(self, cell: CellOutput, reply: dict[str, Any], *, restarted: bool) -> Execution:
+        cell.execution_count = reply.get("execution_count", cell.execution_count)
+        if reply.get("status") == "ok":
+            return Execution(
+                "ok", cell.to_output(restarted=restarted), None, cell.artifacts, restarted
+            )
+        if cell.error is None:
+            cell.take_error(reply)
+        error = cell.error or {"ename": "Error", "evalue": str(reply.get("status"))}
+        message = f"{error['ename']}: {error['evalue']}".rstrip(": ")
+        return Execution(
+            "error", cell.to_output(restarted=restarted), message, cell.artifacts, restarted
+        )
+
+    def _failed(self, cell: CellOutput, status: str, message: str) -> Execution:
+        restarted = status == "died" or "restarted" in message
+        return Execution(
+            status, cell.to_output(restarted=restarted), message, cell.artifacts, restarted
+        )
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"

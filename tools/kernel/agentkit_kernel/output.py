@@ -1,0 +1,178 @@
+"""Collecting what one cell produced, within fixed bounds.
+
+Everything that comes from the kernel is hostile input: a stream flood, one enormous
+print, a gigantic image, text with lone surrogates or NUL bytes. The collector keeps a
+bounded prefix of every text, says plainly what it dropped, saves images as files
+(or drops them, and says so), and raises a flag when output keeps pouring in long
+after the limit, so the caller can interrupt the cell early.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentkit import Artifact
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+IMAGE_SUFFIXES = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif"}
+TEXT_MIMES = ("text/plain", "text/markdown", "text/html", "text/latex", "image/svg+xml")
+
+
+def clean_text(text: Any) -> str:
+    """Text safe to store and print: lone surrogates escaped, ANSI colours removed."""
+    if not isinstance(text, str):
+        text = str(text)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return ANSI.sub("", text)
+
+
+@dataclass
+class CappedText:
+    """A text that keeps its first ``limit`` characters and counts the rest."""
+
+    limit: int
+    parts: list[str] = field(default_factory=list)
+    kept: int = 0
+    dropped: int = 0
+
+    def add(self, text: str) -> None:
+        room = self.limit - self.kept
+        if room > 0:
+            piece = text[:room]
+            self.parts.append(piece)
+            self.kept += len(piece)
+        self.dropped += max(0, len(text) - max(room, 0))
+
+    def value(self, what: str) -> str:
+        text = "".join(self.parts)
+        if self.dropped:
+            text += f"\n[... {self.dropped} more characters of {what} truncated ...]"
+        return text
+
+
+@dataclass
+class OutputLimits:
+    text: int = 100_000  # characters kept per stream and per text field
+    image_bytes: int = 5 << 20  # largest image saved as an artifact
+    flood_factor: int = 20  # dropped output beyond this many times ``text`` is a flood
+
+
+class CellOutput:
+    """The bounded record of one execution, fed message by message."""
+
+    def __init__(self, limits: OutputLimits, artifacts_dir: Path) -> None:
+        self.limits = limits
+        self.artifacts_dir = artifacts_dir
+        self.streams = {name: CappedText(limits.text) for name in ("stdout", "stderr")}
+        self.result: str | None = None
+        self.display: list[dict[str, Any]] = []
+        self.artifacts: list[Artifact] = []
+        self.error: dict[str, Any] | None = None
+        self.execution_count: int | None = None
+        self.notes: list[str] = []
+
+    @property
+    def truncated(self) -> bool:
+        return bool(self.notes) or any(s.dropped for s in self.streams.values())
+
+    @property
+    def flooding(self) -> bool:
+        dropped = sum(s.dropped for s in self.streams.values())
+        return dropped > self.limits.text * self.limits.flood_factor
+
+    def add(self, msg_type: str, content: dict[str, Any]) -> None:
+        """Take one IOPub message that belongs to this cell."""
+        if msg_type == "stream":
+            stream = self.streams.get(content.get("name", "stdout"), self.streams["stdout"])
+            stream.add(clean_text(content.get("text", "")))
+        elif msg_type == "execute_result":
+            self.execution_count = content.get("execution_count")
+            self.result = self._text(content.get("data", {}).get("text/plain"))
+            self._add_rich(content.get("data", {}), plain_is_result=True)
+        elif msg_type in ("display_data", "update_display_data"):
+            self._add_rich(content.get("data", {}), plain_is_result=False)
+        elif msg_type == "error":
+            self.take_error(content)
+        elif msg_type == "clear_output":
+            self.display.clear()
+
+    def take_error(self, content: dict[str, Any]) -> None:
+        if self.error is None:
+            traceback = "\n".join(clean_text(line) for line in content.get("traceback", []))
+            self.error = {
+                "ename": clean_text(content.get("ename", "Error")),
+                "evalue": self._text(content.get("evalue", "")) or "",
+                "traceback": _capped(traceback, self.limits.text, "traceback"),
+            }
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def _add_rich(self, data: dict[str, Any], *, plain_is_result: bool) -> None:
+        entry: dict[str, Any] = {}
+        for mime, value in data.items():
+            if mime in IMAGE_SUFFIXES:
+                entry[mime] = self._save_image(mime, value)
+            elif mime in TEXT_MIMES or mime.startswith("text/"):
+                if not (plain_is_result and mime == "text/plain"):
+                    entry[mime] = self._text(value)
+            else:
+                entry[mime] = _capped(clean_text(value), self.limits.text, mime)
+        if entry:
+            self.display.append(entry)
+
+    def _save_image(self, mime: str, value: Any) -> dict[str, Any]:
+        encoded = value if isinstance(value, str) else ""
+        size = len(encoded) * 3 // 4
+        if size > self.limits.image_bytes:
+            limit = self.limits.image_bytes / (1 << 20)
+            note = f"{mime} of {size / (1 << 20):.1f} MiB dropped (limit {limit:.1f} MiB)"
+            self.note(note)
+            return {"dropped": note}
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            self.note(f"{mime} dropped: not valid base64")
+            return {"dropped": "not valid base64"}
+        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        path = self.artifacts_dir / f"{uuid.uuid4().hex[:12]}{IMAGE_SUFFIXES[mime]}"
+        path.write_bytes(raw)
+        self.artifacts.append(
+            Artifact(path=str(path), mime_type=mime, description="display output")
+        )
+        return {"artifact": str(path), "bytes": len(raw)}
+
+    def _text(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, list):  # nbformat allows multi-line strings as lists
+            value = "".join(str(part) for part in value)
+        return _capped(clean_text(value), self.limits.text, "output")
+
+    def to_output(self, *, restarted: bool) -> dict[str, Any]:
+        output: dict[str, Any] = {
+            "stdout": self.streams["stdout"].value("stdout"),
+            "stderr": self.streams["stderr"].value("stderr"),
+            "result": self.result,
+            "display": self.display,
+            "truncated": self.truncated,
+            "restarted": restarted,
+            "execution_count": self.execution_count,
+        }
+        if self.notes:
+            output["notes"] = self.notes
+        if self.error is not None:
+            output["traceback"] = self.error["traceback"]
+        return output
+
+
+def _capped(text: str, limit: int, what: str) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... {len(text) - limit} more characters of {what} truncated ...]"
