@@ -224,11 +224,12 @@ class Sandbox:
         output_limit: int = 1 << 20,
     ) -> SandboxRun:
         """Run one command to completion (or timeout); keep at most ``output_limit`` bytes."""
-        out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
         kwargs = self.popen_kwargs()
         kwargs["stdin"] = subprocess.PIPE if input is not None else subprocess.DEVNULL
         started = time.monotonic()
-        with out, err:
+        # Files, not pipes: the child's writes are capped by its RLIMIT_FSIZE, and a
+        # flood cannot fill this process's memory.
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             proc = subprocess.Popen(self.command(argv), stdout=out, stderr=err, **kwargs)
             timed_out = False
             try:

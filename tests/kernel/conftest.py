@@ -13,9 +13,9 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import pytest
+from agentkit_kernel import KernelPool, KernelSettings, SandboxedKernel
 
 from agentkit._runtime import runtime_loop
-from agentkit_kernel import KernelPool, KernelSettings, SandboxedKernel
 
 T = TypeVar("T")
 
