@@ -6,7 +6,8 @@ setup:
 
 # The main job: a real tool call through the CLI, no model needed.
 demo: setup
-	.venv/bin/agentkit tools call word_stats --args '{"text": "the cat sat on the mat with the hat"}'
+	.venv/bin/agentkit tools call python --args \
+	  '{"code": "import math, sys\nprint(sys.version.split()[0], math.factorial(20))\nsum(1/k**2 for k in range(1, 10**6))"}'
 
 # Lint, format check, then the whole test suite.
 test: setup lint
@@ -18,3 +19,4 @@ lint:
 
 bench: setup
 	.venv/bin/python bench/tool_call_overhead.py
+	.venv/bin/python bench/kernel.py
