@@ -5,8 +5,8 @@ that turns a command line into a confined one:
 
 ``prlimit`` (rlimits: address space, file size, open files, processes, no core)
   -> ``bwrap`` (new mount, pid, net, ipc and uts namespaces; a read-only view of the
-     system; only the sandbox's own directory writable; a private size-capped /tmp;
-     a cleared environment; a new session; dies with its parent)
+     system; only the sandbox's own directory writable; a private size-capped /tmp
+     and /dev/shm; a cleared environment; a new session; dies with its parent)
   -> ``setpriv`` (drop to the sandbox uid with no capabilities and no new privileges)
   -> the command.
 
@@ -79,7 +79,7 @@ class SandboxLimits:
     file_size_mb: int = 256  # largest file a process may write (RLIMIT_FSIZE)
     open_files: int = 1024  # per process (RLIMIT_NOFILE)
     processes: int = 128  # processes and threads of the sandbox uid together (RLIMIT_NPROC)
-    tmp_size_mb: int = 256  # the private /tmp
+    tmp_size_mb: int = 256  # the private /tmp, and the private /dev/shm (each)
     cpu_seconds: int | None = None  # per process (RLIMIT_CPU); None: no limit
 
     @classmethod
@@ -115,7 +115,8 @@ def bwrap_path() -> str | None:
     """The bubblewrap binary, or None when it is not installed (or switched off)."""
     configured = os.environ.get("AGENTKIT_BWRAP")
     if configured is not None:
-        return configured if configured and os.access(configured, os.X_OK) else None
+        # A path or a name on PATH, like every other tool setting; empty: switched off.
+        return shutil.which(configured) if configured else None
     return shutil.which("bwrap")
 
 
@@ -299,7 +300,12 @@ class Sandbox:
             args.append("--unshare-user")  # unprivileged bwrap needs its own user namespace
         args += ["--hostname", "agentkit-sandbox"]
         args += ["--proc", "/proc", "--dev", "/dev"]
-        args += ["--size", str(self.policy.limits.tmp_size_mb << 20), "--tmpfs", "/tmp"]
+        # Private and size-capped. bwrap makes a tmpfs mode 0755 owned by root, which the
+        # sandbox uid could not write to: they must be world-writable and sticky, as on
+        # the host (multiprocessing's semaphores live in /dev/shm).
+        for private in ("/tmp", "/dev/shm"):
+            size = str(self.policy.limits.tmp_size_mb << 20)
+            args += ["--perms", "1777", "--size", size, "--tmpfs", private]
         mounts = _system_view()
         mounts += [("--ro-bind-try", p) for p in _python_paths() + list(self.policy.readonly_paths)]
         mounts.append(("--bind", str(self.root)))
@@ -377,14 +383,28 @@ def kill_uid(uid: int) -> None:
 
 
 def processes_of(uid: int) -> list[int]:
-    """Host pids of the processes owned by ``uid``."""
+    """Host pids of the live processes running as ``uid`` (real, effective or saved).
+
+    Zombies are left out: they run nothing, and one reparented to the host's init
+    waits for it to reap, which can take seconds (about 2 s on these machines), long
+    after :func:`kill_uid` has done its work.
+    """
     pids = []
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError):
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    pids.append(int(entry))
+        if entry.isdigit() and _runs_as(entry, uid):
+            pids.append(int(entry))
     return pids
+
+
+def _runs_as(pid: str, uid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            fields = dict(line.split(":", 1) for line in status if ":" in line)
+    except OSError:  # gone meanwhile
+        return False
+    if fields.get("State", "").split()[:1] in (["Z"], ["X"]):
+        return False
+    return str(uid) in fields.get("Uid", "").split()[:3]
 
 
 class _UidSlot:

@@ -5,7 +5,10 @@ KernelManager), inside :class:`agentkit.sandbox.Sandbox`, so that it gets the rl
 the namespaces and the private uid. Its ZMQ sockets are Unix-domain (IPC) files in the
 sandbox's own directory: no TCP port exists for another process to reach. A task
 waits on the process, so a death (crash, ``os._exit``, OOM kill, SIGKILL) is seen at
-once, not at the next heartbeat.
+once, not at the next heartbeat. The process runs ``launcher.py``: ipykernel, with
+lone surrogates made sendable and threads' output kept to the cell that started them.
+A message over ``message_bytes`` is dropped by ZMQ with its connection; the next cell
+gets fresh channels to the same kernel.
 
 The timeout ladder, for a cell that runs too long (or floods its output):
 
@@ -44,6 +47,8 @@ from agentkit.sandbox import Sandbox, SandboxPolicy
 from agentkit_kernel.output import CellOutput, OutputLimits
 
 READY_POLL = 0.5
+# The default kernel command runs this source (ipykernel plus repairs; see its docstring).
+LAUNCHER = (Path(__file__).parent / "launcher.py").read_text(encoding="utf-8")
 
 
 class KernelError(AgentkitError):
@@ -66,7 +71,7 @@ class KernelSettings:
     idle_seconds: float = 900.0  # a session idle this long is shut down
     memory_mb: int | None = None  # sandbox limits; None: the sandbox defaults
     processes: int | None = None
-    argv: tuple[str, ...] | None = None  # the kernel command; default: this Python's ipykernel
+    argv: tuple[str, ...] | None = None  # the kernel command; default: launcher.py's source
 
     @classmethod
     def from_config(cls, **overrides: Any) -> KernelSettings:
@@ -81,7 +86,7 @@ class KernelSettings:
         return replace(cls(), **values)
 
     def kernel_argv(self, connection_file: Path) -> list[str]:
-        base = list(self.argv) if self.argv else [sys.executable, "-m", "ipykernel_launcher"]
+        base = list(self.argv) if self.argv else [sys.executable, "-c", LAUNCHER]
         return [*base, "-f", str(connection_file), "--HistoryManager.enabled=False"]
 
 
@@ -119,6 +124,8 @@ class SandboxedKernel:
         self.exited: asyncio.Future[int] | None = None
         self.lock = asyncio.Lock()
         self.restarts = 0
+        self._info: dict[str, Any] = {}
+        self._channels_broken = False
         self.last_used = time.monotonic()
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -148,7 +155,8 @@ class SandboxedKernel:
 
     async def _launch(self) -> None:
         assert self.sandbox is not None
-        info = self._write_connection_file()
+        info = self._info = self._write_connection_file()
+        self._channels_broken = False
         log = open(self.sandbox.root / "kernel.log", "ab")  # noqa: SIM115 (passed to the child)
         with log:
             argv = self.sandbox.command(self.settings.kernel_argv(self._connection_file))
@@ -221,6 +229,18 @@ class SandboxedKernel:
             if msg["parent_header"].get("msg_id") == msg_id:
                 return
 
+    async def _reconnect(self) -> None:
+        """Fresh channels to the same kernel, which keeps its state.
+
+        ZMQ closes a connection that delivers a message over ``MAXMSGSIZE`` and, since
+        that is a protocol error, never reconnects it: without new channels every later
+        cell of the session lost all its output and waited out the idle status.
+        """
+        self._channels_broken = False
+        self._close_client()
+        self.client = self._make_client(self._info)
+        await self._wait_ready(time.monotonic() + self.settings.startup_timeout)
+
     async def restart(self) -> None:
         """Kill the kernel and everything it started, then start a fresh one."""
         self._kill()
@@ -255,7 +275,13 @@ class SandboxedKernel:
     def _death(self, *, with_log: bool = False) -> str:
         assert self.exited is not None and self.sandbox is not None
         code = self.exited.result()
-        how = f"killed by {_signal_name(-code)}" if code < 0 else f"exit code {code}"
+        if code < 0:
+            how = f"killed by {_signal_name(-code)}"
+        elif code > 128 and self.sandbox.isolated:
+            # bwrap passes a signal death on as exit code 128 + the signal's number.
+            how = f"killed by {_signal_name(code - 128)}, exit code {code}"
+        else:
+            how = f"exit code {code}"
         if not with_log:
             return how
         tail = (self.sandbox.root / "kernel.log").read_bytes()[-600:].decode("utf-8", "replace")
@@ -275,6 +301,9 @@ class SandboxedKernel:
 
     async def _execute(self, code: str, timeout: float) -> Execution:
         restarted = False
+        if self._channels_broken and self.alive:
+            with contextlib.suppress(KernelError):  # a dead kernel is restarted below
+                await self._reconnect()
         if not self.alive:
             await self.restart()
             restarted = True
@@ -341,6 +370,11 @@ class SandboxedKernel:
             return_when=asyncio.FIRST_COMPLETED,
         )
         if run in done:
+            reply = run.result()
+            if why == "flood" and reply.get("status") == "ok":
+                # It ended on its own (one huge print) before the interrupt reached it:
+                # its capped output is its result.
+                return self._finished(cell, reply, restarted=False)
             cell.error = None  # the KeyboardInterrupt we caused is not the cell's error
             return self._failed(
                 cell, "timeout", f"TimeoutError: {reason}; it was interrupted, state kept"
@@ -369,6 +403,7 @@ class SandboxedKernel:
             except TimeoutError:
                 # The idle status was lost (an oversized message makes ZMQ drop the link).
                 cell.note("some output was lost: a message exceeded the size limit")
+                self._channels_broken = True
             return reply
         finally:
             iopub.cancel()

@@ -20,6 +20,7 @@ from typing import Any
 from agentkit import Artifact
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+ANSI_CUT = re.compile(r"\x1b(\[[0-9;?]*[ -/]*)?$")  # a colour code cut off by a limit
 IMAGE_SUFFIXES = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif"}
 TEXT_MIMES = ("text/plain", "text/markdown", "text/html", "text/latex", "image/svg+xml")
 
@@ -32,6 +33,17 @@ def clean_text(text: Any) -> str:
     return ANSI.sub("", text)
 
 
+def clean_prefix(text: str, limit: int) -> str:
+    """The first ``limit`` characters of ``text``, cleaned.
+
+    Cut first, then cleaned: a hostile 60 MB print must not be copied whole (that
+    tripled the client's memory for it).
+    """
+    if len(text) <= limit:
+        return clean_text(text)
+    return ANSI_CUT.sub("", clean_text(text[:limit])[:limit])
+
+
 @dataclass
 class CappedText:
     """A text that keeps its first ``limit`` characters and counts the rest."""
@@ -41,10 +53,11 @@ class CappedText:
     kept: int = 0
     dropped: int = 0
 
-    def add(self, text: str) -> None:
+    def add(self, text: Any) -> None:
+        text = text if isinstance(text, str) else str(text)
         room = self.limit - self.kept
         if room > 0:
-            piece = text[:room]
+            piece = clean_prefix(text, room)
             self.parts.append(piece)
             self.kept += len(piece)
         self.dropped += max(0, len(text) - max(room, 0))
@@ -90,7 +103,7 @@ class CellOutput:
         """Take one IOPub message that belongs to this cell."""
         if msg_type == "stream":
             stream = self.streams.get(content.get("name", "stdout"), self.streams["stdout"])
-            stream.add(clean_text(content.get("text", "")))
+            stream.add(content.get("text", ""))
         elif msg_type == "execute_result":
             self.execution_count = content.get("execution_count")
             self.result = self._text(content.get("data", {}).get("text/plain"))
@@ -104,9 +117,9 @@ class CellOutput:
 
     def take_error(self, content: dict[str, Any]) -> None:
         if self.error is None:
-            traceback = "\n".join(clean_text(line) for line in content.get("traceback", []))
+            traceback = "\n".join(str(line) for line in content.get("traceback", []))
             self.error = {
-                "ename": clean_text(content.get("ename", "Error")),
+                "ename": _capped(content.get("ename", "Error"), self.limits.text, "name"),
                 "evalue": self._text(content.get("evalue", "")) or "",
                 "traceback": _capped(traceback, self.limits.text, "traceback"),
             }
@@ -123,7 +136,7 @@ class CellOutput:
                 if not (plain_is_result and mime == "text/plain"):
                     entry[mime] = self._text(value)
             else:
-                entry[mime] = _capped(clean_text(value), self.limits.text, mime)
+                entry[mime] = _capped(value, self.limits.text, mime)
         if entry:
             self.display.append(entry)
 
@@ -153,7 +166,7 @@ class CellOutput:
             return None
         if isinstance(value, list):  # nbformat allows multi-line strings as lists
             value = "".join(str(part) for part in value)
-        return _capped(clean_text(value), self.limits.text, "output")
+        return _capped(value, self.limits.text, "output")
 
     def to_output(self, *, restarted: bool) -> dict[str, Any]:
         output: dict[str, Any] = {
@@ -172,7 +185,9 @@ class CellOutput:
         return output
 
 
-def _capped(text: str, limit: int, what: str) -> str:
+def _capped(value: Any, limit: int, what: str) -> str:
+    text = value if isinstance(value, str) else str(value)
     if len(text) <= limit:
-        return text
-    return text[:limit] + f"\n[... {len(text) - limit} more characters of {what} truncated ...]"
+        return clean_text(text)
+    dropped = len(text) - limit
+    return clean_prefix(text, limit) + f"\n[... {dropped} more characters of {what} truncated ...]"
