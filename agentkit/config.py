@@ -13,12 +13,13 @@ The config file is optional. Its keys::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import platformdirs
 
@@ -62,3 +63,23 @@ def _load_settings(home_dir: str, env_model: str | None) -> Settings:
     if not isinstance(models, dict) or not all(isinstance(v, dict) for v in models.values()):
         raise ConfigError(f"{path}: [models.NAME] entries must be tables")
     return Settings(model=env_model or raw.get("model"), sandbox=sandbox, models=models, raw=raw)
+
+
+T = TypeVar("T")
+
+
+def settings_from_table(cls: type[T], table: str, **overrides: Any) -> T:
+    """``cls()`` (a dataclass) updated by the config file's ``[table]``, then ``overrides``.
+
+    Unknown keys in the table are an error, so a typo never passes silently; overrides
+    that are None are ignored.
+    """
+    values = load_settings().raw.get(table, {})
+    if not isinstance(values, dict):
+        raise ConfigError(f"config: [{table}] must be a table")
+    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = set(values) - known
+    if unknown:
+        raise ConfigError(f"config [{table}]: unknown keys {sorted(unknown)}")
+    values = {**values, **{k: v for k, v in overrides.items() if v is not None}}
+    return dataclasses.replace(cls(), **values)  # type: ignore[type-var]

@@ -34,11 +34,11 @@ import tempfile
 import time
 import uuid
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from agentkit.config import load_settings
+from agentkit.config import load_settings, settings_from_table
 from agentkit.errors import AgentkitError
 
 Mode = Literal["auto", "required", "off"]
@@ -85,12 +85,7 @@ class SandboxLimits:
     @classmethod
     def from_config(cls, **overrides: Any) -> SandboxLimits:
         """Defaults, then ``[sandbox_limits]`` from the config file, then ``overrides``."""
-        table = load_settings().raw.get("sandbox_limits", {})
-        known = set(cls.__dataclass_fields__)
-        unknown = set(table) - known
-        if unknown:
-            raise SandboxError(f"config [sandbox_limits]: unknown keys {sorted(unknown)}")
-        return replace(cls(), **{**table, **{k: v for k, v in overrides.items() if v is not None}})
+        return settings_from_table(cls, "sandbox_limits", **overrides)
 
 
 @dataclass(frozen=True)
@@ -101,6 +96,7 @@ class SandboxPolicy:
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     network: bool = False
     readonly_paths: tuple[str, ...] = ()  # extra host paths visible read-only, same path
+    writable_paths: tuple[str, ...] = ()  # extra host paths visible and writable, same path
     env: tuple[tuple[str, str], ...] = ()  # the only environment the inside gets (+PATH, HOME)
 
     @classmethod
@@ -308,6 +304,7 @@ class Sandbox:
             args += ["--perms", "1777", "--size", size, "--tmpfs", private]
         mounts = _system_view()
         mounts += [("--ro-bind-try", p) for p in _python_paths() + list(self.policy.readonly_paths)]
+        mounts += [("--bind", path) for path in self.policy.writable_paths]
         mounts.append(("--bind", str(self.root)))
         args += _mount_args(mounts)
         args += ["--chdir", str(cwd)]

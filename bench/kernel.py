@@ -50,9 +50,8 @@ def main() -> None:
 
 
 async def measure(options: argparse.Namespace) -> dict[str, float]:
-    from agentkit_kernel import get_pool
-
     import agentkit
+    from agentkit_kernel import get_pool
 
     tool = agentkit.get_tool("python")
     pool = await asyncio.wrap_future(_on_runtime(get_pool()))

@@ -557,3 +557,29 @@ def test_agentkit_bwrap_may_name_the_binary_on_path(monkeypatch):
         )
     finally:
         box.close()
+
+
+@needs_bwrap
+def test_extra_paths_are_visible_read_only_or_writable_as_the_policy_says(tmp_path):
+    shared, drop = tmp_path / "shared", tmp_path / "drop"
+    shared.mkdir()
+    drop.mkdir()
+    drop.chmod(0o777)
+    (shared / "data.txt").write_text("from the host")
+    policy = SandboxPolicy(readonly_paths=(str(shared),), writable_paths=(str(drop),))
+    with Sandbox(policy) as sandbox:
+        done = python(
+            sandbox,
+            f"""
+            import errno
+            print(open({str(shared / "data.txt")!r}).read())
+            try:
+                open({str(shared / "new.txt")!r}, "w")
+            except OSError as exc:
+                print(errno.errorcode[exc.errno])
+            open({str(drop / "out.txt")!r}, "w").write("from inside")
+            """,
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().split() == ["from", "the", "host", "EROFS"]
+    assert (drop / "out.txt").read_text() == "from inside"

@@ -7,29 +7,10 @@ skip becomes a failure (see tests/conftest.py), because CI must install it.
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-from collections.abc import Coroutine
-from typing import Any, TypeVar
-
 import pytest
+from kernel_helpers import FAST, needs_bwrap, run
+
 from agentkit_kernel import KernelPool, KernelSettings, SandboxedKernel
-
-from agentkit._runtime import runtime_loop
-
-T = TypeVar("T")
-
-FAST = KernelSettings(timeout=5.0, interrupt_grace=2.0, startup_timeout=60.0)
-
-
-def run(coro: Coroutine[Any, Any, T], timeout: float = 120.0) -> T:
-    """Run a coroutine on the runtime loop and wait (boundedly) for its result."""
-    return asyncio.run_coroutine_threadsafe(coro, runtime_loop()).result(timeout)
-
-
-def needs_bwrap() -> None:
-    if shutil.which("bwrap") is None:
-        pytest.skip("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
 
 
 @pytest.fixture

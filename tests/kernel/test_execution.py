@@ -19,14 +19,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import agentkit_kernel
 import pytest
-from agentkit_kernel import Execution, KernelError, SandboxedKernel
-from conftest import FAST, needs_bwrap, run
+from kernel_helpers import FAST, needs_bwrap, run
 
 import agentkit
+import agentkit_kernel
 from agentkit._runtime import runtime_loop
 from agentkit.sandbox import processes_of
+from agentkit_kernel import Execution, KernelError, SandboxedKernel
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MEMORY_GROWTH_LIMIT_MB = 200  # what one hostile cell may cost the client
@@ -423,9 +423,7 @@ def python_tool():
     """The ``python`` tool; its process-wide pool is closed after this module."""
     needs_bwrap()
     yield agentkit_kernel.python
-    pool = agentkit_kernel._pool  # the one the calls made, if any
-    if pool is not None and not pool.closed:
-        run(pool.close())
+    run(agentkit_kernel.close_pool())
 
 
 def test_python_tool_returns_stdout_result_and_display(python_tool):

@@ -14,7 +14,6 @@ import fcntl
 import json
 import os
 import select
-import shutil
 import socket
 import struct
 import subprocess
@@ -22,14 +21,13 @@ import tempfile
 import textwrap
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from agentkit_kernel import Execution, KernelSettings, SandboxedKernel
+from kernel_helpers import FAST, needs_bwrap, run
 
-from agentkit._runtime import runtime_loop
 from agentkit.sandbox import (
     UID_BASE,
     UID_SLOTS,
@@ -40,25 +38,11 @@ from agentkit.sandbox import (
     _python_paths,
     processes_of,
 )
+from agentkit_kernel import Execution, SandboxedKernel
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox uid drop needs root")
 
-# As in conftest.py, which a test module cannot reliably import by name: tests/,
-# tests/core and tests/kernel each have a conftest.py, all of them module "conftest".
-FAST = KernelSettings(timeout=5.0, interrupt_grace=2.0, startup_timeout=60.0)
-T = TypeVar("T")
-
-
 # -- helpers -----------------------------------------------------------------------------
-
-
-def run(coro: Coroutine[Any, Any, T], timeout: float = 120.0) -> T:
-    return asyncio.run_coroutine_threadsafe(coro, runtime_loop()).result(timeout)
-
-
-def needs_bwrap() -> None:
-    if shutil.which("bwrap") is None:
-        pytest.skip("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
 
 
 def execute(kernel: SandboxedKernel, code: str, timeout: float = 20.0) -> Execution:

@@ -15,8 +15,9 @@ import threading
 import agentkit
 from agentkit import ToolResult
 from agentkit._runtime import runtime_loop
-from agentkit_kernel.kernel import Execution, KernelError, KernelSettings, SandboxedKernel
+from agentkit_kernel.kernel import SandboxedKernel
 from agentkit_kernel.pool import KernelPool
+from agentkit_kernel.settings import Execution, KernelError, KernelSettings
 
 __all__ = [
     "Execution",
@@ -24,6 +25,7 @@ __all__ = [
     "KernelPool",
     "KernelSettings",
     "SandboxedKernel",
+    "close_pool",
     "get_pool",
     "python",
 ]
@@ -39,6 +41,12 @@ async def get_pool() -> KernelPool:
         if _pool is None or _pool.closed:
             _pool = KernelPool()
     return await _pool.start()
+
+
+async def close_pool() -> None:
+    """Shut down every kernel of the process-wide pool (a later call starts a new pool)."""
+    if _pool is not None and not _pool.closed:
+        await _pool.close()
 
 
 @agentkit.tool(name="python")
@@ -76,7 +84,7 @@ def register_tools(register):  # type: ignore[no-untyped-def]
 def _shutdown_pool() -> None:
     if _pool is None or _pool.closed:
         return
-    future = asyncio.run_coroutine_threadsafe(_pool.close(), runtime_loop())
+    future = asyncio.run_coroutine_threadsafe(close_pool(), runtime_loop())
     # If this fails, the sandboxes still die with this process (--die-with-parent).
     with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
         future.result(timeout=15)

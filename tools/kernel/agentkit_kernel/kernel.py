@@ -30,9 +30,7 @@ import contextlib
 import os
 import secrets
 import signal
-import sys
 import time
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,64 +39,11 @@ import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.connect import write_connection_file
 
-from agentkit.config import load_settings
-from agentkit.errors import AgentkitError
 from agentkit.sandbox import Sandbox, SandboxPolicy
 from agentkit_kernel.output import CellOutput, OutputLimits
+from agentkit_kernel.settings import Execution, KernelError, KernelSettings
 
 READY_POLL = 0.5
-# The default kernel command runs this source (ipykernel plus repairs; see its docstring).
-LAUNCHER = (Path(__file__).parent / "launcher.py").read_text(encoding="utf-8")
-
-
-class KernelError(AgentkitError):
-    """The kernel could not be started (or restarted) within its limits."""
-
-
-@dataclass(frozen=True)
-class KernelSettings:
-    """Knobs for kernels and their pool; ``[kernel]`` in the config file overrides them."""
-
-    timeout: float = 30.0  # default seconds per cell
-    interrupt_grace: float = 3.0  # seconds between the interrupt and a forced restart
-    startup_timeout: float = 60.0
-    restart_limit: int = 3  # failed starts in a row before giving up
-    output_chars: int = 100_000  # kept per stream and per text field
-    image_bytes: int = 5 << 20  # largest image saved as an artifact
-    message_bytes: int = 64 << 20  # largest single message accepted from a kernel
-    pool_size: int = 2  # started kernels kept warm for new sessions
-    max_kernels: int = 8  # live kernels at most (warm ones included)
-    idle_seconds: float = 900.0  # a session idle this long is shut down
-    memory_mb: int | None = None  # sandbox limits; None: the sandbox defaults
-    processes: int | None = None
-    argv: tuple[str, ...] | None = None  # the kernel command; default: launcher.py's source
-
-    @classmethod
-    def from_config(cls, **overrides: Any) -> KernelSettings:
-        table = load_settings().raw.get("kernel", {})
-        known = {f.name for f in fields(cls)}
-        unknown = set(table) - known
-        if unknown:
-            raise KernelError(f"config [kernel]: unknown keys {sorted(unknown)}")
-        values = {**table, **{k: v for k, v in overrides.items() if v is not None}}
-        if "argv" in values and values["argv"] is not None:
-            values["argv"] = tuple(values["argv"])
-        return replace(cls(), **values)
-
-    def kernel_argv(self, connection_file: Path) -> list[str]:
-        base = list(self.argv) if self.argv else [sys.executable, "-c", LAUNCHER]
-        return [*base, "-f", str(connection_file), "--HistoryManager.enabled=False"]
-
-
-@dataclass
-class Execution:
-    """What happened to one cell."""
-
-    status: str  # ok | error | timeout | died
-    output: dict[str, Any]
-    error: str | None = None
-    artifacts: list[Any] = field(default_factory=list)
-    restarted: bool = False
 
 
 class SandboxedKernel:
@@ -157,8 +102,9 @@ class SandboxedKernel:
         assert self.sandbox is not None
         info = self._info = self._write_connection_file()
         self._channels_broken = False
-        log = open(self.sandbox.root / "kernel.log", "ab")  # noqa: SIM115 (passed to the child)
-        with log:
+        # Mode 0600: the log may hold the cell's output, for this host process only.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        with open(os.open(self.sandbox.root / "kernel.log", flags, 0o600), "ab") as log:
             argv = self.sandbox.command(self.settings.kernel_argv(self._connection_file))
             self.process = await asyncio.create_subprocess_exec(
                 *argv, stdout=log, stderr=log, **self.sandbox.popen_kwargs()
@@ -275,13 +221,14 @@ class SandboxedKernel:
     def _death(self, *, with_log: bool = False) -> str:
         assert self.exited is not None and self.sandbox is not None
         code = self.exited.result()
-        if code < 0:
-            how = f"killed by {_signal_name(-code)}"
-        elif code > 128 and self.sandbox.isolated:
-            # bwrap passes a signal death on as exit code 128 + the signal's number.
-            how = f"killed by {_signal_name(code - 128)}, exit code {code}"
-        else:
-            how = f"exit code {code}"
+        # bwrap passes a signal death on as exit code 128 + the signal's number.
+        number = -code if code < 0 else code - 128 if code > 128 and self.sandbox.isolated else 0
+        how = f"exit code {code}"
+        if number:
+            how = f"killed by {_signal_name(number)}" + (f", exit code {code}" if code > 0 else "")
+            if number in (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT):
+                limit = self.policy.limits.memory_mb
+                how += f"; a crash like this is often the {limit} MB memory limit"
         if not with_log:
             return how
         tail = (self.sandbox.root / "kernel.log").read_bytes()[-600:].decode("utf-8", "replace")

@@ -73,7 +73,9 @@ class CappedText:
 class OutputLimits:
     text: int = 100_000  # characters kept per stream and per text field
     image_bytes: int = 5 << 20  # largest image saved as an artifact
-    flood_factor: int = 20  # dropped output beyond this many times ``text`` is a flood
+    # Dropped output beyond this many times ``text`` is a flood: at the ~230k characters
+    # a second ipykernel prints, 5 x 100k trips about 2 s after the limit is reached.
+    flood_factor: int = 5
 
 
 class CellOutput:

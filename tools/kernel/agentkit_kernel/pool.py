@@ -19,7 +19,8 @@ import zmq.asyncio
 
 from agentkit.config import home
 from agentkit.sandbox import SandboxPolicy
-from agentkit_kernel.kernel import Execution, KernelError, KernelSettings, SandboxedKernel
+from agentkit_kernel.kernel import SandboxedKernel
+from agentkit_kernel.settings import Execution, KernelError, KernelSettings
 
 
 class KernelPool:
