@@ -106,3 +106,21 @@ def test_closing_the_pool_stops_every_kernel(artifacts):
     assert pool.sessions == {} and pool.spares == []
     for uid in uids:
         wait_until(lambda uid=uid: processes_of(uid) == [])
+
+
+def test_calls_on_different_sessions_run_in_parallel(artifacts, closing):
+    pool = make_pool(artifacts, pool_size=0)
+    closing(pool)
+    for name in ("a", "b"):
+        run(pool.execute("import time", session=name))
+
+    async def both():
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(pool.execute("time.sleep(1.5)", session=name) for name in ("a", "b"))
+        )
+        return time.monotonic() - started, results
+
+    elapsed, results = run(both())
+    assert all(result.status == "ok" for result in results)
+    assert elapsed < 2.7  # one after the other would take 3 s
