@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import pty
@@ -18,15 +17,15 @@ import select
 import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sandbox_helpers import assert_no_survivors, wait_until
 
 import agentkit
 from agentkit import sandbox as sandbox_module
@@ -89,35 +88,6 @@ def report(sandbox: Sandbox, code: str, timeout: float = 30.0) -> Any:
     result = python(sandbox, code, timeout)
     assert result.returncode == 0, result.stderr.decode(errors="replace")
     return json.loads(result.stdout.decode().splitlines()[-1])
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
-def assert_no_survivors(uid: int) -> bool:
-    """No process runs as ``uid``, a released sandbox uid; False if it could not be checked.
-
-    The uid's slot is locked while we look, so no concurrent sandbox can start processes
-    under it. If one has reclaimed the slot already, its processes are not ours to count
-    (and reclaiming killed whatever we left): the check is skipped.
-    """
-    slot = Path(tempfile.gettempdir(), "agentkit-sandboxes", "uid-slots", f"{uid - UID_BASE}.lock")
-    with open(slot, "ab") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        try:
-            assert wait_until(lambda: not processes_of(uid)), f"left running: {processes_of(uid)}"
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-    return True
 
 
 # -- who the inside is ---------------------------------------------------------------

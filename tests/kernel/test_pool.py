@@ -7,6 +7,7 @@ import time
 
 import pytest
 from kernel_helpers import needs_bwrap, run
+from sandbox_helpers import wait_until
 
 from agentkit.sandbox import processes_of
 from agentkit_kernel import KernelError, KernelPool, KernelSettings
@@ -26,13 +27,6 @@ def closing():
         run(pool.close())
 
 
-def wait_until(condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-
-
 def test_a_new_session_gets_a_warm_spare_and_the_spare_is_replaced(artifacts, closing):
     pool = make_pool(artifacts)
     closing(pool)
@@ -40,7 +34,7 @@ def test_a_new_session_gets_a_warm_spare_and_the_spare_is_replaced(artifacts, cl
     [spare] = pool.spares
     assert run(pool.execute("x = 1", session="a")).status == "ok"
     assert pool.sessions["a"] is spare
-    wait_until(lambda: len(pool.spares) == 1)
+    assert wait_until(lambda: len(pool.spares) == 1, timeout=30)
     assert pool.spares[0] is not spare
 
 
@@ -53,7 +47,7 @@ def test_sessions_keep_state_and_a_call_without_session_is_thrown_away(artifacts
     second = run(pool.execute("y"))
     assert second.status == "error" and second.error == "NameError: name 'y' is not defined"
     uid = int(first.output["result"])
-    wait_until(lambda: processes_of(uid) == [])  # the throwaway kernel is gone
+    assert wait_until(lambda: processes_of(uid) == [])  # the throwaway kernel is gone
 
 
 def test_live_kernels_stay_within_the_bound_by_evicting_the_stalest_idle_session(
@@ -90,8 +84,8 @@ def test_idle_sessions_are_shut_down(artifacts, closing):
     closing(pool)
     done = run(pool.execute("import os; os.getuid()", session="sleepy"))
     uid = int(done.output["result"])
-    wait_until(lambda: "sleepy" not in pool.sessions, timeout=10)
-    wait_until(lambda: processes_of(uid) == [])
+    assert wait_until(lambda: "sleepy" not in pool.sessions, timeout=10)
+    assert wait_until(lambda: processes_of(uid) == [])
 
 
 def test_closing_the_pool_stops_every_kernel(artifacts):
@@ -105,7 +99,7 @@ def test_closing_the_pool_stops_every_kernel(artifacts):
     run(pool.close())
     assert pool.sessions == {} and pool.spares == []
     for uid in uids:
-        wait_until(lambda uid=uid: processes_of(uid) == [])
+        assert wait_until(lambda uid=uid: processes_of(uid) == [])
 
 
 def test_calls_on_different_sessions_run_in_parallel(artifacts, closing):
