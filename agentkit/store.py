@@ -83,6 +83,21 @@ def m002_model_cache(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m003_step_results(db: sqlite3.Connection) -> None:
+    # Finished tool calls of a run, by a key of the call: a resumed run takes them from
+    # here instead of calling the tool again.
+    db.execute(
+        """CREATE TABLE step_results (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            key TEXT NOT NULL,
+            result TEXT NOT NULL,
+            created REAL NOT NULL,
+            PRIMARY KEY (run_id, key)
+        )"""
+    )
+
+
 def default_path() -> Path:
     return home() / "agentkit.db"
 
@@ -281,6 +296,23 @@ class Run:
             .fetchone()
         )
         return {"prompt_tokens": row[0], "completion_tokens": row[1]}
+
+    def remembered(self, key: str) -> Any:
+        """A finished call's result recorded under ``key`` by :meth:`remember`, or None."""
+        row = (
+            self.store.connect()
+            .execute("SELECT result FROM step_results WHERE run_id = ? AND key = ?", (self.id, key))
+            .fetchone()
+        )
+        return None if row is None else json.loads(row[0])
+
+    def remember(self, key: str, result: Any) -> None:
+        """Record a finished call's result durably (the write is committed on return)."""
+        self.store.connect().execute(
+            "INSERT OR REPLACE INTO step_results (run_id, key, result, created)"
+            " VALUES (?, ?, ?, ?)",
+            (self.id, key, self.store.dumps(result), time.time()),
+        )
 
     @contextmanager
     def activate(self) -> Iterator[Run]:

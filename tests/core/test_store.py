@@ -26,7 +26,7 @@ def test_default_location_is_under_agentkit_home(isolated_agentkit):
 
 def test_migrations_run_once_in_order_and_are_recorded(tmp_path, monkeypatch):
     path = tmp_path / "runs.db"
-    first = ["m001_runs_and_events", "m002_model_cache"]
+    first = ["m001_runs_and_events", "m002_model_cache", "m003_step_results"]
     assert Store(path).applied_migrations() == first
 
     applied = []
