@@ -28,7 +28,6 @@ from agentkit.redact import env_secrets, redact
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.sqlite import SqliteSaver
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -219,19 +218,32 @@ class Store:
 
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
-        saver = SqliteSaver(db)
+        saver = SqliteSaver(db, serde=strict_serializer())
         saver.setup()
         return saver
 
     @asynccontextmanager
     async def async_checkpointer(self) -> Any:
         """The async LangGraph checkpointer over this database (for ``ainvoke``)."""
+        import aiosqlite
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-        saver: AsyncSqliteSaver
-        async with AsyncSqliteSaver.from_conn_string(str(self.path)) as saver:
+        async with aiosqlite.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000) as db:
+            await db.execute("PRAGMA journal_mode=WAL")
+            saver = AsyncSqliteSaver(db, serde=strict_serializer())
             await saver.setup()
             yield saver
+
+
+def strict_serializer() -> Any:
+    """LangGraph's serializer in strict msgpack mode: no pickle, only plain data types.
+
+    Checkpoints hold JSON-like state only; refusing anything else means a tampered
+    database cannot make agentkit construct arbitrary objects.
+    """
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    return JsonPlusSerializer(pickle_fallback=False, allowed_msgpack_modules=None)
 
 
 class Run:

@@ -1,0 +1,297 @@
+"""The planner graph behind ``agentkit solve``: plan, execute, answer, verify, repeat.
+
+A LangGraph ``StateGraph`` whose state is plain JSON (no pickle: the checkpointer
+runs LangGraph's serializer in strict msgpack mode) and is checkpointed after every
+node in the run store, under the run's id as the thread id. A run killed midway is
+continued by invoking the graph again on the same thread; the node that was cut short
+runs again, and the executor takes every tool call that had finished from the store.
+
+::
+
+    plan --> execute --> answer --> verify --> finish
+     ^                    |  |        |
+     +---- replan --------+  |        +-- failed, attempts left: back to plan
+                             +-- budget spent: finish with the best answer so far
+
+An answer is ``verified`` only when at least one verifier passed it and none failed it.
+When the attempts run out, the best answer is returned and marked unverified.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+
+from agentkit.calls import acall_model
+from agentkit.executor import Executor, Limits
+from agentkit.models.base import Message, Model, ModelResponse, tool_message
+from agentkit.plan import Plan, PlanError
+from agentkit.planner import (
+    FINAL_ANSWER,
+    MAKE_PLAN,
+    REPLAN,
+    Reading,
+    planning_messages,
+    read_answer,
+    read_plan,
+    results_message,
+)
+from agentkit.store import Run
+from agentkit.tools import Tool
+from agentkit.verify import Verifier, feedback_text, overall_status, verify_all
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """When a run must stop, whatever the model says."""
+
+    attempts: int = 3  # answers judged by the verifiers
+    plan_retries: int = 3  # invalid plans in a row before giving up
+    model_calls: int = 20
+    tokens: int = 500_000  # prompt + completion
+    seconds: float = 600.0
+
+
+class SolveState(TypedDict, total=False):
+    problem: str
+    messages: list[Message]
+    plan: dict[str, Any] | None
+    outcomes: dict[str, dict[str, Any]]
+    answer: str | None
+    verdicts: list[dict[str, Any]]
+    attempts: int
+    plan_retries: int
+    model_calls: int
+    usage: dict[str, int]
+    started: float
+    best: dict[str, Any] | None  # the best judged answer so far, with its score
+    route: str
+    stopped: str | None  # why the run ended early, if it did
+    history: list[dict[str, Any]]  # one entry per attempt: plan, answer, verdicts
+
+
+class Solver:
+    """Builds and runs the planner graph for one model, tool set and verifier set."""
+
+    def __init__(
+        self,
+        model: Model,
+        tools: Mapping[str, Tool],
+        *,
+        verifiers: list[Verifier] | None = None,
+        budgets: Budgets | None = None,
+        limits: Limits | None = None,
+        run: Run | None = None,
+    ) -> None:
+        self.model = model
+        self.tools = dict(tools)
+        self.verifiers = verifiers
+        self.budgets = budgets or Budgets()
+        self.limits = limits or Limits()
+        self.run = run
+
+    def graph(self, checkpointer: Any = None) -> Any:
+        graph = StateGraph(SolveState)
+        for name in ("plan", "execute", "answer", "verify", "finish"):
+            graph.add_node(name, getattr(self, f"_{name}"))
+        graph.add_edge(START, "plan")
+        for name in ("plan", "execute", "answer", "verify"):
+            graph.add_conditional_edges(name, _route)
+        graph.add_edge("finish", END)
+        return graph.compile(checkpointer=checkpointer)
+
+    @staticmethod
+    def initial_state(problem: str) -> SolveState:
+        return SolveState(
+            problem=problem,
+            messages=[],
+            plan=None,
+            outcomes={},
+            answer=None,
+            verdicts=[],
+            attempts=0,
+            plan_retries=0,
+            model_calls=0,
+            usage={"prompt_tokens": 0, "completion_tokens": 0},
+            started=time.time(),
+            best=None,
+            stopped=None,
+            history=[],
+        )
+
+    # -- nodes ---------------------------------------------------------------------------
+
+    async def _plan(self, state: SolveState) -> SolveState:
+        messages = state["messages"] or planning_messages(state["problem"], self.tools)
+        response, update = await self._ask(state, messages, [MAKE_PLAN])
+        if response is None:
+            return update
+        reading = read_plan(response)
+        problem = reading.error
+        if reading.kind == "plan":
+            try:
+                plan = Plan.parse(reading.value, self.tools)
+            except PlanError as exc:
+                problem = str(exc)
+            else:
+                messages = _acknowledge(messages, reading, "plan accepted; running it")
+                return {**update, "messages": messages, "plan": plan.to_json(), "route": "execute"}
+        retries = state["plan_retries"] + 1
+        messages = _acknowledge(messages, reading, f"{problem}. Send a corrected plan.")
+        if retries >= self.budgets.plan_retries:
+            stopped = f"no valid plan after {retries} tries; last problem: {problem}"
+            return {**update, "messages": messages, "plan_retries": retries, **_stop(stopped)}
+        return {**update, "messages": messages, "plan_retries": retries, "route": "plan"}
+
+    async def _execute(self, state: SolveState) -> SolveState:
+        plan = Plan.parse(state["plan"] or {}, self.tools)
+        executor = Executor(self.tools, limits=self.limits, run=self.run)
+        outcomes = await executor.execute(plan)
+        found = {step_id: outcome.to_dict() for step_id, outcome in outcomes.items()}
+        messages = [*state["messages"], results_message(found)]
+        return {"outcomes": found, "messages": messages, "plan_retries": 0, "route": "answer"}
+
+    async def _answer(self, state: SolveState) -> SolveState:
+        messages = state["messages"]
+        response, update = await self._ask(state, messages, [FINAL_ANSWER, REPLAN])
+        if response is None:
+            return update
+        reading = read_answer(response)
+        if reading.kind == "answer":
+            messages = _acknowledge(messages, reading, "answer received")
+            return {**update, "messages": messages, "answer": reading.value, "route": "verify"}
+        note = (
+            f"replanning: {reading.value}. Make a new plan."
+            if reading.kind == "replan"
+            else f"{reading.error}. Call final_answer or replan."
+        )
+        route = "plan" if reading.kind == "replan" else "answer"
+        return {**update, "messages": _acknowledge(messages, reading, note), "route": route}
+
+    async def _verify(self, state: SolveState) -> SolveState:
+        answer = state["answer"] or ""
+        verdicts = verify_all(answer, state["problem"], self.verifiers, run=self.run)
+        status = overall_status(verdicts)
+        attempts = state["attempts"] + 1
+        judged = [v.model_dump(mode="json") for v in verdicts]
+        history = [*state["history"], {"plan": state["plan"], "answer": answer, "verdicts": judged}]
+        best = _better(state["best"], answer, verdicts, attempts)
+        update: SolveState = {"verdicts": judged, "attempts": attempts, "best": best}
+        update["history"] = history
+        if status != "failed":
+            return {**update, "route": "finish"}
+        if attempts >= self.budgets.attempts:
+            return {**update, **_stop(f"every one of {attempts} attempts was rejected")}
+        feedback = {"role": "user", "content": feedback_text(verdicts) + "\nMake a new plan."}
+        return {**update, "messages": [*state["messages"], feedback], "route": "plan"}
+
+    async def _finish(self, state: SolveState) -> SolveState:
+        return {"route": "end"}
+
+    # -- model calls within the budgets --------------------------------------------------
+
+    async def _ask(
+        self, state: SolveState, messages: list[Message], tools: list[dict[str, Any]]
+    ) -> tuple[ModelResponse | None, SolveState]:
+        spent = self._spent(state)
+        if spent:
+            return None, _stop(spent)
+        response = await acall_model(self.model, messages, tools=tools, run=self.run)
+        usage = state["usage"]
+        update: SolveState = {
+            "model_calls": state["model_calls"] + 1,
+            "usage": {
+                "prompt_tokens": usage["prompt_tokens"] + response.usage.prompt_tokens,
+                "completion_tokens": usage["completion_tokens"] + response.usage.completion_tokens,
+            },
+        }
+        return response, {**update, "messages": [*messages, response.message()]}
+
+    def _spent(self, state: SolveState) -> str | None:
+        budgets, usage = self.budgets, state["usage"]
+        if state["model_calls"] >= budgets.model_calls:
+            return f"the budget of {budgets.model_calls} model calls is spent"
+        if usage["prompt_tokens"] + usage["completion_tokens"] >= budgets.tokens:
+            return f"the budget of {budgets.tokens} tokens is spent"
+        if time.time() - state["started"] >= budgets.seconds:
+            return f"the time budget of {budgets.seconds:g}s is spent"
+        return None
+
+
+def result_of(state: Mapping[str, Any]) -> dict[str, Any]:
+    """What a finished run reports: the answer, whether it was verified, and why not."""
+    verdicts = state.get("verdicts") or []
+    answer = state.get("answer")
+    best = state.get("best")
+    if state.get("stopped") and best is not None:
+        answer, verdicts = best["answer"], best["verdicts"]
+    statuses = {v["status"] for v in verdicts}
+    verified = "passed" in statuses and "failed" not in statuses
+    reason = None
+    if not verified:
+        reason = state.get("stopped") or (
+            "no verifier applies to this answer" if not verdicts else "no verifier passed it"
+        )
+    return {
+        "answer": answer,
+        "verified": verified,
+        "unverified_reason": reason,
+        "attempts": state.get("attempts", 0),
+        "verdicts": verdicts,
+        "plan": state.get("plan"),
+        "steps": state.get("outcomes", {}),
+        "usage": state.get("usage", {}),
+        "model_calls": state.get("model_calls", 0),
+    }
+
+
+def _route(state: SolveState) -> str:
+    route = state.get("route", "finish")
+    return END if route == "end" else route
+
+
+def _stop(reason: str) -> SolveState:
+    return {"stopped": reason, "route": "finish"}
+
+
+def _acknowledge(messages: list[Message], reading: Reading, text: str) -> list[Message]:
+    """Answer the model's function call (the API requires it), or add a user note."""
+    if reading.call_id is not None:
+        return [*messages, tool_message(reading.call_id, text)]
+    return [*messages, {"role": "user", "content": text}]
+
+
+def _better(
+    best: dict[str, Any] | None, answer: str, verdicts: list[Any], attempt: int
+) -> dict[str, Any]:
+    """Keep the answer with most passes and fewest failures (later wins ties)."""
+    score = [
+        sum(v.status == "passed" for v in verdicts),
+        -sum(v.status == "failed" for v in verdicts),
+    ]
+    judged = [v.model_dump(mode="json") for v in verdicts]
+    mine = {"answer": answer, "score": score, "verdicts": judged, "attempt": attempt}
+    return mine if best is None or score >= best["score"] else best
+
+
+async def run_solver(solver: Solver, state: SolveState | None) -> dict[str, Any]:
+    """Run (``state`` given) or continue (``state`` None) the graph of ``solver.run``.
+
+    The run's id is the checkpoint thread: a second call after a crash continues it.
+    """
+    run = solver.run
+    if run is None:
+        raise ValueError("the solver needs a run to checkpoint into")
+    async with run.store.async_checkpointer() as saver:
+        graph = solver.graph(saver)
+        limit = 10 * solver.budgets.model_calls + 50  # the budgets stop a run long before
+        config = {"configurable": {"thread_id": run.id}, "recursion_limit": limit}
+        with run.activate():
+            final = await graph.ainvoke(state, config)
+    result = {**result_of(final), "run_id": run.id}
+    run.finish("verified" if result["verified"] else "unverified", output=result)
+    return result
