@@ -147,14 +147,17 @@ class Executor:
             self._status(step_id, "failed")
             return StepOutcome(step_id, step.tool, "failed", reason=str(exc))
         key = _call_key(step_id, step.tool, args)
-        remembered = self.run.remembered(key) if self.run is not None else None
+        # Store calls go to a thread: a blocking SQLite write on the event loop deadlocks
+        # with an async checkpointer whose open transaction needs the loop to commit.
+        run = self.run
+        remembered = await asyncio.to_thread(run.remembered, key) if run is not None else None
         if remembered is not None:
             result, reused = ToolResult.model_validate(remembered), True
         else:
             self._status(step_id, "running")
             result, reused = await self._call(step.tool, args), False
-            if self.run is not None:
-                self.run.remember(key, result.to_dict())
+            if run is not None:
+                await asyncio.to_thread(run.remember, key, result.to_dict())
         status: StepStatus = "done" if result.ok else "failed"
         self._status(step_id, status)
         return StepOutcome(

@@ -19,6 +19,7 @@ When the attempts run out, the best answer is returned and marked unverified.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -174,7 +175,11 @@ class Solver:
 
     async def _verify(self, state: SolveState) -> SolveState:
         answer = state["answer"] or ""
-        verdicts = verify_all(answer, state["problem"], self.verifiers, run=self.run)
+        # In a thread: verifiers may be slow (a counterexample search), and recording a
+        # verdict is a blocking store write that must not stall the event loop.
+        verdicts = await asyncio.to_thread(
+            verify_all, answer, state["problem"], self.verifiers, run=self.run
+        )
         status = overall_status(verdicts)
         attempts = state["attempts"] + 1
         judged = [v.model_dump(mode="json") for v in verdicts]

@@ -158,6 +158,43 @@ class Plan:
             lines += [f"    classDef {name} {style}" for name, style in STATUS_STYLES.items()]
         return "\n".join(lines) + "\n"
 
+    def png(self, path: str, statuses: Mapping[str, str] | None = None) -> None:
+        """Draw the plan as a PNG: steps left to right by dependency depth, coloured by state."""
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise AgentkitError(
+                "drawing a PNG needs matplotlib: agentkit install 'agentkit[png]'"
+            ) from None
+        graph = self.graph.copy()
+        for depth, layer in enumerate(nx.topological_generations(graph)):
+            for node in layer:
+                graph.nodes[node]["depth"] = depth
+        positions = nx.multipartite_layout(graph, subset_key="depth")
+        colours = [_fill((statuses or {}).get(n, "waiting")) for n in graph.nodes]
+        labels = {n: f"{n}\n{self.steps[n].tool}" for n in graph.nodes}
+        width = 2.5 + 2.2 * (1 + max(nx.get_node_attributes(graph, "depth").values(), default=0))
+        figure, axes = plt.subplots(figsize=(width, 2.5 + 0.6 * len(graph)))
+        nx.draw_networkx(
+            graph,
+            positions,
+            ax=axes,
+            labels=labels,
+            node_color=colours,
+            node_size=2600,
+            font_size=8,
+            edgecolors="#555555",
+            arrowsize=14,
+        )
+        axes.margins(0.2)
+        axes.set_axis_off()
+        figure.tight_layout()
+        figure.savefig(path, format="png", dpi=110)
+        plt.close(figure)
+
 
 STATUS_STYLES = {
     "waiting": "fill:#eeeeee,stroke:#999999",
@@ -166,6 +203,10 @@ STATUS_STYLES = {
     "failed": "fill:#ffc9c9,stroke:#c0392b",
     "skipped": "fill:#e0e0ff,stroke:#6c6cc0",
 }
+
+
+def _fill(status: str) -> str:
+    return STATUS_STYLES.get(status, STATUS_STYLES["waiting"]).split(",")[0].removeprefix("fill:")
 
 
 def references(value: Any) -> set[str]:

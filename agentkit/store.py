@@ -159,6 +159,16 @@ class Store:
                         (step.__name__, time.time()),
                     )
 
+    def one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        """The first row of a query, with the statement finished.
+
+        A half-read statement keeps its WAL read snapshot open; the next write on this
+        connection would then fail at once ("database is locked") as soon as another
+        connection has committed. ``fetchall`` runs the statement to its end.
+        """
+        rows = self.connect().execute(sql, params).fetchall()
+        return rows[0] if rows else None
+
     def applied_migrations(self) -> list[str]:
         rows = self.connect().execute("SELECT name FROM _migrations ORDER BY rowid")
         return [row[0] for row in rows]
@@ -185,8 +195,14 @@ class Store:
         return Run(self, run_id)
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
-        row = self.connect().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = self.one("SELECT * FROM runs WHERE id = ?", (run_id,))
         return _run_row(row) if row else None
+
+    def run(self, run_id: str) -> Run:
+        """A handle on an existing run (to record into it, or resume it)."""
+        if self.get_run(run_id) is None:
+            raise StoreError(f"no run '{run_id}' in {self.path}")
+        return Run(self, run_id)
 
     def list_runs(self, limit: int = 50) -> list[dict[str, Any]]:
         rows = (
@@ -298,23 +314,18 @@ class Run:
         )
 
     def usage(self) -> dict[str, int]:
-        row = (
-            self.store.connect()
-            .execute(
-                "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0)"
-                " FROM events WHERE run_id = ?",
-                (self.id,),
-            )
-            .fetchone()
+        row = self.store.one(
+            "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0)"
+            " FROM events WHERE run_id = ?",
+            (self.id,),
         )
+        assert row is not None  # an aggregate always has a row
         return {"prompt_tokens": row[0], "completion_tokens": row[1]}
 
     def remembered(self, key: str) -> Any:
         """A finished call's result recorded under ``key`` by :meth:`remember`, or None."""
-        row = (
-            self.store.connect()
-            .execute("SELECT result FROM step_results WHERE run_id = ? AND key = ?", (self.id, key))
-            .fetchone()
+        row = self.store.one(
+            "SELECT result FROM step_results WHERE run_id = ? AND key = ?", (self.id, key)
         )
         return None if row is None else json.loads(row[0])
 

@@ -47,12 +47,7 @@ def call_model(call: ModelCall) -> ModelResponse | None:
     """Answer from the cache when the same request was answered before."""
     if not cache_enabled():
         return None
-    row = (
-        _store(call)
-        .connect()
-        .execute("SELECT response FROM model_cache WHERE key = ?", (cache_key(call),))
-        .fetchone()
-    )
+    row = _store(call).one("SELECT response FROM model_cache WHERE key = ?", (cache_key(call),))
     if row is None:
         return None
     response = ModelResponse.model_validate_json(row[0])
