@@ -43,7 +43,15 @@ from agentkit.planner import (
 )
 from agentkit.store import Run
 from agentkit.tools import Tool
-from agentkit.verify import Verifier, feedback_text, overall_status, verify_all
+from agentkit.verify import (
+    Attempt,
+    Verdict,
+    Verifier,
+    best_attempt,
+    feedback_text,
+    overall_status,
+    verify_all,
+)
 
 
 @dataclass(frozen=True)
@@ -184,9 +192,8 @@ class Solver:
         attempts = state["attempts"] + 1
         judged = [v.model_dump(mode="json") for v in verdicts]
         history = [*state["history"], {"plan": state["plan"], "answer": answer, "verdicts": judged}]
-        best = _better(state["best"], answer, verdicts, attempts)
-        update: SolveState = {"verdicts": judged, "attempts": attempts, "best": best}
-        update["history"] = history
+        update: SolveState = {"verdicts": judged, "attempts": attempts, "history": history}
+        update["best"] = _best(history)
         if status != "failed":
             return {**update, "route": "finish"}
         if attempts >= self.budgets.attempts:
@@ -270,17 +277,14 @@ def _acknowledge(messages: list[Message], reading: Reading, text: str) -> list[M
     return [*messages, {"role": "user", "content": text}]
 
 
-def _better(
-    best: dict[str, Any] | None, answer: str, verdicts: list[Any], attempt: int
-) -> dict[str, Any]:
-    """Keep the answer with most passes and fewest failures (later wins ties)."""
-    score = [
-        sum(v.status == "passed" for v in verdicts),
-        -sum(v.status == "failed" for v in verdicts),
+def _best(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """The attempt to fall back on, ranked by :func:`agentkit.verify.best_attempt`."""
+    attempts = [
+        Attempt(candidate=h["answer"], verdicts=[Verdict(**v) for v in h["verdicts"]])
+        for h in history
     ]
-    judged = [v.model_dump(mode="json") for v in verdicts]
-    mine = {"answer": answer, "score": score, "verdicts": judged, "attempt": attempt}
-    return mine if best is None or score >= best["score"] else best
+    chosen = history[best_attempt(attempts)]
+    return {"answer": chosen["answer"], "verdicts": chosen["verdicts"]}
 
 
 async def run_solver(solver: Solver, state: SolveState | None) -> dict[str, Any]:
