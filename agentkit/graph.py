@@ -139,6 +139,7 @@ class Solver:
         response, update = await self._ask(state, messages, [MAKE_PLAN])
         if response is None:
             return update
+        messages = update["messages"]  # now ending with the model's own turn
         reading = read_plan(response)
         problem = reading.error
         if reading.kind == "plan":
@@ -147,10 +148,10 @@ class Solver:
             except PlanError as exc:
                 problem = str(exc)
             else:
-                messages = _acknowledge(messages, reading, "plan accepted; running it")
+                messages = _acknowledge(messages, response, reading, "plan accepted; running it")
                 return {**update, "messages": messages, "plan": plan.to_json(), "route": "execute"}
         retries = state["plan_retries"] + 1
-        messages = _acknowledge(messages, reading, f"{problem}. Send a corrected plan.")
+        messages = _acknowledge(messages, response, reading, f"{problem}. Send a corrected plan.")
         if retries >= self.budgets.plan_retries:
             stopped = f"no valid plan after {retries} tries; last problem: {problem}"
             return {**update, "messages": messages, "plan_retries": retries, **_stop(stopped)}
@@ -169,9 +170,10 @@ class Solver:
         response, update = await self._ask(state, messages, [FINAL_ANSWER, REPLAN])
         if response is None:
             return update
+        messages = update["messages"]  # now ending with the model's own turn
         reading = read_answer(response)
         if reading.kind == "answer":
-            messages = _acknowledge(messages, reading, "answer received")
+            messages = _acknowledge(messages, response, reading, "answer received")
             return {**update, "messages": messages, "answer": reading.value, "route": "verify"}
         note = (
             f"replanning: {reading.value}. Make a new plan."
@@ -179,7 +181,8 @@ class Solver:
             else f"{reading.error}. Call final_answer or replan."
         )
         route = "plan" if reading.kind == "replan" else "answer"
-        return {**update, "messages": _acknowledge(messages, reading, note), "route": route}
+        messages = _acknowledge(messages, response, reading, note)
+        return {**update, "messages": messages, "route": route}
 
     async def _verify(self, state: SolveState) -> SolveState:
         answer = state["answer"] or ""
@@ -270,11 +273,26 @@ def _stop(reason: str) -> SolveState:
     return {"stopped": reason, "route": "finish"}
 
 
-def _acknowledge(messages: list[Message], reading: Reading, text: str) -> list[Message]:
-    """Answer the model's function call (the API requires it), or add a user note."""
-    if reading.call_id is not None:
-        return [*messages, tool_message(reading.call_id, text)]
-    return [*messages, {"role": "user", "content": text}]
+def _acknowledge(
+    messages: list[Message], response: ModelResponse, reading: Reading, text: str
+) -> list[Message]:
+    """Answer every function call of the reply (the API requires it), else add a user note.
+
+    The call the reading came from gets ``text``; any other call is told it was not
+    used; a reply without function calls gets ``text`` as a user message.
+    """
+    if not response.tool_calls:
+        return [*messages, {"role": "user", "content": text}]
+    answers = [
+        tool_message(
+            call.id,
+            text
+            if call.id == reading.call_id or reading.call_id is None
+            else f"'{call.name}' was not used: one call per reply counts here",
+        )
+        for call in response.tool_calls
+    ]
+    return [*messages, *answers]
 
 
 def _best(history: list[dict[str, Any]]) -> dict[str, Any]:
@@ -291,16 +309,23 @@ async def run_solver(solver: Solver, state: SolveState | None) -> dict[str, Any]
     """Run (``state`` given) or continue (``state`` None) the graph of ``solver.run``.
 
     The run's id is the checkpoint thread: a second call after a crash continues it.
+    The time budget bounds the wall time of this call (a resume gets a fresh one).
     """
     run = solver.run
     if run is None:
         raise ValueError("the solver needs a run to checkpoint into")
+    seconds = solver.budgets.seconds
     async with run.store.async_checkpointer() as saver:
         graph = solver.graph(saver)
         limit = 10 * solver.budgets.model_calls + 50  # the budgets stop a run long before
         config = {"configurable": {"thread_id": run.id}, "recursion_limit": limit}
         with run.activate():
-            final = await graph.ainvoke(state, config)
+            try:
+                final = await asyncio.wait_for(graph.ainvoke(state, config), seconds)
+            except TimeoutError:
+                # Cut short mid-node: report from the last checkpoint, as a spent budget.
+                saved = (await graph.aget_state(config)).values
+                final = {**saved, **_stop(f"the time budget of {seconds:g}s is spent")}
     result = {**result_of(final), "run_id": run.id}
     run.finish("verified" if result["verified"] else "unverified", output=result)
     return result

@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 import pydantic
+import pydantic_core
 
 from agentkit.store import Run, current_run
 
@@ -57,6 +58,12 @@ class Verdict(pydantic.BaseModel):
     @property
     def passed(self) -> bool:
         return self.status == "passed"
+
+    @pydantic.field_serializer("counterexample", "evidence")
+    def _as_json(self, value: Any) -> Any:
+        # A counterexample may be any object (a sympy expression, a numpy array): it is
+        # stored and fed back as JSON where it can be, as its repr where it cannot.
+        return pydantic_core.to_jsonable_python(value, fallback=repr)
 
 
 @runtime_checkable

@@ -25,7 +25,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from agentkit.redact import redact
-from agentkit.testing.scripted import Fault, Reply, ScriptQueue, as_reply, stream_pieces
+from agentkit.testing.scripted import (
+    Fault,
+    Reply,
+    ScriptQueue,
+    as_reply,
+    conversation_problem,
+    stream_pieces,
+)
 from agentkit.testing.tokens import count_completion_tokens, count_message_tokens
 
 MAX_HANG_SECONDS = 30.0
@@ -41,13 +48,21 @@ class FakeOpenAIServer:
 
     :param models: the model ids it serves; any other gets a 404 ``model_not_found``.
     :param api_key: when given, requests must carry ``Authorization: Bearer <api_key>``.
+    :param latency: seconds each scripted reply waits before it is sent, as a model's
+        thinking time (concurrent requests wait side by side); faults keep their own
+        timing. Bounded like a hang, and :meth:`stop` cuts it short. May be changed
+        between requests.
     """
 
     def __init__(
-        self, models: list[str] | tuple[str, ...] = ("fake-model",), api_key: str | None = None
+        self,
+        models: list[str] | tuple[str, ...] = ("fake-model",),
+        api_key: str | None = None,
+        latency: float = 0.0,
     ) -> None:
         self.models = list(models)
         self.api_key = api_key
+        self.latency = latency
         self._script: ScriptQueue[ServerItem] = ScriptQueue("FakeOpenAIServer", (str, Reply, Fault))
         self._requests: list[dict[str, Any]] = []
         self._headers: list[dict[str, Any]] = []
@@ -220,6 +235,10 @@ class _Handler(BaseHTTPRequestHandler):
         fake._record(body, {name.lower(): value for name, value in self.headers.items()})
         if not self._authorised():
             return
+        problem = conversation_problem(body.get("messages") or [])
+        if problem is not None:  # as OpenAI answers a malformed conversation
+            self._send_error(400, f"Invalid conversation: {problem}", "invalid_request_error")
+            return
         model = body.get("model")
         if model not in fake.models:
             self._send_error(
@@ -241,6 +260,8 @@ class _Handler(BaseHTTPRequestHandler):
                 headers={"x-should-retry": "false"},
             )
         else:
+            if fake.latency > 0:
+                fake._stopping.wait(min(fake.latency, MAX_HANG_SECONDS))
             self._serve_reply(as_reply(item), body)
 
     def _serve_reply(self, reply: Reply, body: dict[str, Any]) -> None:

@@ -132,6 +132,29 @@ class ScriptQueue(Generic[T]):
             raise AssertionError(f"{self.owner}: {len(left)} scripted item(s) never used: {left!r}")
 
 
+def conversation_problem(messages: list[Message]) -> str | None:
+    """What OpenAI would reject (with a 400) in this message list, or None.
+
+    Every tool message must answer a call of the assistant message before it, and every
+    call must be answered before the conversation goes on. The stand-ins check this so
+    that a conversation a real endpoint refuses cannot pass a test.
+    """
+    open_calls: set[str] = set()
+    for index, message in enumerate(messages):
+        role = message.get("role")
+        if role == "tool":
+            call_id = message.get("tool_call_id")
+            if call_id not in open_calls:
+                return f"messages[{index}]: a tool message answers no open tool call ({call_id!r})"
+            open_calls.discard(call_id)
+            continue
+        if open_calls:
+            return f"messages[{index}]: tool calls {sorted(open_calls)} were never answered"
+        if role == "assistant":
+            open_calls = {call["id"] for call in message.get("tool_calls") or []}
+    return None
+
+
 def stream_pieces(text: str) -> list[str]:
     """Split text into several pieces, word by word, as a streaming model would send it."""
     pieces = re.findall(r"\s*\S+|\s+$", text)
@@ -178,6 +201,9 @@ class ScriptedModel:
         on_delta: OnDelta | None = None,
         **options: Any,
     ) -> ModelResponse:
+        problem = conversation_problem(messages)
+        if problem is not None:
+            raise ValueError(f"ScriptedModel {self.name!r}: invalid conversation: {problem}")
         item = self._next(messages, tools, {"stream": stream, **options})
         if isinstance(item, BaseException):
             raise item

@@ -461,3 +461,57 @@ def test_server_rejects_requests_it_cannot_read(server):
     connection.close()
     assert response.status == 400 and "not JSON" in error["message"]
     assert server.requests == []
+
+
+def test_server_latency_delays_each_reply_and_concurrent_ones_overlap():
+    with FakeOpenAIServer(api_key=KEY, latency=0.5) as slow:
+        slow.enqueue("one", "two", "three")
+        started = time.monotonic()
+        assert connect(slow).complete(QUESTION).content == "one"
+        assert 0.5 <= time.monotonic() - started < 3
+
+        answers: list[str | None] = []
+
+        def ask() -> None:
+            answers.append(connect(slow).complete(QUESTION).content)
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=ask) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(5)
+        assert sorted(answers) == ["three", "two"]
+        assert 0.5 <= time.monotonic() - started < 0.9  # side by side, not one after another
+        slow.latency = 0.0
+        slow.enqueue("four")
+        started = time.monotonic()
+        assert connect(slow).complete(QUESTION).content == "four"
+        assert time.monotonic() - started < 0.25
+
+
+def test_stand_ins_reject_a_conversation_openai_would_reject(fake_openai):
+    orphan = [
+        {"role": "user", "content": "hi"},
+        {"role": "tool", "tool_call_id": "c1", "content": "x"},
+    ]
+    unanswered = [
+        {"role": "user", "content": "hi"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+            ],
+        },
+        {"role": "user", "content": "go on"},
+    ]
+    model = OpenAIModel("fake-model", max_retries=0)
+    for messages, problem in (
+        (orphan, "answers no open tool call"),
+        (unanswered, "never answered"),
+    ):
+        with pytest.raises(ModelError, match=f"answered 400.*{problem}"):
+            model.complete(messages)
+        with pytest.raises(ValueError, match=problem):
+            ScriptedModel().enqueue("unused").complete(messages)
