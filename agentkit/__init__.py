@@ -13,6 +13,7 @@ from agentkit.registry import get_models, get_tool, get_tools, get_verifiers, ge
 from agentkit.store import Run, Store
 from agentkit.tools import Artifact, Tool, Toolbox, ToolCall, ToolResult, tool
 from agentkit.verify import Verdict, Verifier
+from agentkit.workflows import Context, Workflow, workflow
 
 try:
     __version__ = version("agentkit")
@@ -22,6 +23,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     "AgentkitError",
     "Artifact",
+    "Context",
     "Model",
     "ModelResponse",
     "OpenAIModel",
@@ -34,6 +36,7 @@ __all__ = [
     "Usage",
     "Verdict",
     "Verifier",
+    "Workflow",
     "__version__",
     "acall_model",
     "acall_tool",
@@ -49,4 +52,5 @@ __all__ = [
     "load_plugins",
     "pm",
     "tool",
+    "workflow",
 ]

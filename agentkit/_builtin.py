@@ -48,3 +48,11 @@ def _model_kwargs(table: dict[str, Any]) -> dict[str, Any]:
         kwargs["max_retries"] = int(table["max_retries"])
     kwargs["options"] = table.get("options", {})
     return kwargs
+
+
+@hookimpl
+def register_workflows(register: Register) -> None:
+    """The planner graph behind ``agentkit solve``, as workflow ``solve`` ({"problem": ...})."""
+    from agentkit.workflows import solve_workflow
+
+    register(solve_workflow)

@@ -36,6 +36,7 @@ from agentkit.planner import (
     MAKE_PLAN,
     REPLAN,
     Reading,
+    answering_messages,
     planning_messages,
     read_answer,
     read_plan,
@@ -67,7 +68,8 @@ class Budgets:
 
 class SolveState(TypedDict, total=False):
     problem: str
-    messages: list[Message]
+    messages: list[Message]  # the planning conversation
+    answering: list[Message]  # the answering conversation of the latest execution
     plan: dict[str, Any] | None
     outcomes: dict[str, dict[str, Any]]
     answer: str | None
@@ -118,6 +120,7 @@ class Solver:
         return SolveState(
             problem=problem,
             messages=[],
+            answering=[],
             plan=None,
             outcomes={},
             answer=None,
@@ -162,27 +165,27 @@ class Solver:
         executor = Executor(self.tools, limits=self.limits, run=self.run)
         outcomes = await executor.execute(plan)
         found = {step_id: outcome.to_dict() for step_id, outcome in outcomes.items()}
-        messages = [*state["messages"], results_message(found)]
-        return {"outcomes": found, "messages": messages, "plan_retries": 0, "route": "answer"}
+        # The answer is asked for in a conversation of its own (ReWOO's "solver"): the
+        # problem and the results only, not the planner's tool catalogue and plan.
+        answering = answering_messages(state["problem"], found)
+        return {"outcomes": found, "answering": answering, "plan_retries": 0, "route": "answer"}
 
     async def _answer(self, state: SolveState) -> SolveState:
-        messages = state["messages"]
-        response, update = await self._ask(state, messages, [FINAL_ANSWER, REPLAN])
+        response, update = await self._ask(state, state["answering"], [FINAL_ANSWER, REPLAN])
         if response is None:
             return update
-        messages = update["messages"]  # now ending with the model's own turn
+        answering = update.pop("messages")  # the answering conversation, with the reply
         reading = read_answer(response)
         if reading.kind == "answer":
-            messages = _acknowledge(messages, response, reading, "answer received")
-            return {**update, "messages": messages, "answer": reading.value, "route": "verify"}
-        note = (
-            f"replanning: {reading.value}. Make a new plan."
-            if reading.kind == "replan"
-            else f"{reading.error}. Call final_answer or replan."
-        )
-        route = "plan" if reading.kind == "replan" else "answer"
-        messages = _acknowledge(messages, response, reading, note)
-        return {**update, "messages": messages, "route": route}
+            answering = _acknowledge(answering, response, reading, "answer received")
+            return {**update, "answering": answering, "answer": reading.value, "route": "verify"}
+        if reading.kind == "replan":
+            note = f"Replanning: {reading.value}. Make a new plan."
+            messages = [*state["messages"], results_message(state["outcomes"], note)]
+            return {**update, "messages": messages, "route": "plan"}
+        note = f"{reading.error}. Call final_answer or replan."
+        answering = _acknowledge(answering, response, reading, note)
+        return {**update, "answering": answering, "route": "answer"}
 
     async def _verify(self, state: SolveState) -> SolveState:
         answer = state["answer"] or ""
@@ -201,7 +204,8 @@ class Solver:
             return {**update, "route": "finish"}
         if attempts >= self.budgets.attempts:
             return {**update, **_stop(f"every one of {attempts} attempts was rejected")}
-        feedback = {"role": "user", "content": feedback_text(verdicts) + "\nMake a new plan."}
+        note = f"The answer was: {answer}\n{feedback_text(verdicts)}\nMake a new plan."
+        feedback = results_message(state["outcomes"], note)
         return {**update, "messages": [*state["messages"], feedback], "route": "plan"}
 
     async def _finish(self, state: SolveState) -> SolveState:

@@ -100,8 +100,28 @@ def planning_messages(problem: str, tools: Mapping[str, Tool]) -> list[Message]:
     ]
 
 
-def results_message(outcomes: Mapping[str, Mapping[str, Any]]) -> Message:
-    """The step results, as the model sees them before it answers."""
+ANSWER_SYSTEM = (
+    "Answer the problem from the results of the tool calls below. Call final_answer with "
+    "the answer, or replan with the reason if the results are not enough. Without "
+    'function calling, reply {"final_answer": "..."} or {"replan": "..."}.'
+)
+
+
+def answering_messages(problem: str, outcomes: Mapping[str, Mapping[str, Any]]) -> list[Message]:
+    """The answering conversation: the problem and the results, nothing else."""
+    return [
+        {"role": "system", "content": ANSWER_SYSTEM},
+        {"role": "user", "content": f"Problem: {problem}\n\n{results_text(outcomes)}"},
+    ]
+
+
+def results_message(outcomes: Mapping[str, Mapping[str, Any]], then: str) -> Message:
+    """The results as a user message of the planning conversation, followed by ``then``."""
+    return {"role": "user", "content": f"{results_text(outcomes)}\n{then}"}
+
+
+def results_text(outcomes: Mapping[str, Mapping[str, Any]]) -> str:
+    """The step results, a line per step, as the model sees them."""
     lines = ["The plan ran. Results:"]
     for step_id, outcome in outcomes.items():
         result = outcome.get("result") or {}
@@ -110,11 +130,7 @@ def results_message(outcomes: Mapping[str, Mapping[str, Any]]) -> Message:
         else:
             shown = f"{outcome['status'].upper()}: {outcome.get('reason')}"
         lines.append(f"- {step_id} ({outcome['tool']}): {_clip(shown)}")
-    lines.append(
-        "Call final_answer with the answer, or replan with the reason if the results are "
-        'not enough. (Without function calling: {"final_answer": "..."} or {"replan": "..."}.)'
-    )
-    return {"role": "user", "content": "\n".join(lines)}
+    return "\n".join(lines)
 
 
 @dataclass

@@ -130,7 +130,7 @@ def show_command(run_id: str, as_json: bool) -> None:
     click.echo(
         f"tokens: {tokens['prompt_tokens']} prompt + {tokens['completion_tokens']} completion"
     )
-    output = report["output"] or {}
+    output = report["output"] if isinstance(report["output"], dict) else {}
     if "answer" in output:
         verified = "yes" if output.get("verified") else f"NO ({output.get('unverified_reason')})"
         click.echo(f"answer: {output['answer']}\nverified: {verified}")
@@ -140,13 +140,19 @@ def show_command(run_id: str, as_json: bool) -> None:
 @click.argument("run_id")
 @json_option
 def resume_command(run_id: str, as_json: bool) -> None:
-    """Continue a run that was cut short; finished tool calls are not run again."""
+    """Continue a solve or workflow run that was cut short; finished calls do not run again."""
     from agentkit.graph import Budgets, Solver, run_solver
     from agentkit.models import get_model
     from agentkit.store import Store
 
     store = Store()
     run_row = _run_row(store, run_id)
+    if run_row["kind"] == "workflow":
+        from agentkit.cli.run import print_workflow_result
+        from agentkit.workflows import resume_workflow
+
+        print_workflow_result(resume_workflow(run_id, store=store), as_json)
+        return
     if run_row["kind"] != "solve":
         raise AgentkitError(f"run {run_id} is a '{run_row['kind']}' run; only solve runs resume")
     meta = run_row["meta"] or {}

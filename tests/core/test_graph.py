@@ -17,6 +17,7 @@ import agentkit
 from agentkit import Store
 from agentkit.graph import Budgets, Solver, run_solver
 from agentkit.models import OpenAIModel
+from agentkit.planner import ANSWER_SYSTEM
 from agentkit.testing import Reply, ScriptedModel, ToolCallSpec, count_message_tokens
 from agentkit.verify import Verdict
 
@@ -487,10 +488,17 @@ def test_endpoint_without_tool_calling_plans_and_answers_in_plain_text(
     assert (result["answer"], result["verified"]) == ("42", True)
     assert result["steps"]["s1"]["result"]["output"] == 42
     assert [v["ok"] for v in events(store, run, "verdict")] == [1]
-    requests = fake_openai.requests
-    # With no call to answer, the acknowledgement is a plain user message.
-    assert {"role": "user", "content": "plan accepted; running it"} in requests[1]["messages"]
-    assert not [m for m in requests[1]["messages"] if m["role"] == "tool"]
+    # The answer is asked for in a conversation of its own: the problem and the results.
+    answering = fake_openai.requests[1]["messages"]
+    assert [m["role"] for m in answering] == ["system", "user"]
+    assert answering[0]["content"] == ANSWER_SYSTEM
+    assert (
+        answering[1]["content"] == "Problem: what is 40+2\n\nThe plan ran. Results:\n- s1 (add): 42"
+    )
+    # With no call to answer, the planner's acknowledgement is a plain user message.
+    planning = checkpointed(store, run)["messages"]
+    assert {"role": "user", "content": "plan accepted; running it"} in planning
+    assert not [m for m in planning if m["role"] == "tool"]
 
 
 def test_replan_after_seeing_results_runs_a_new_plan(fake_openai, model, store):
@@ -508,7 +516,12 @@ def test_replan_after_seeing_results_runs_a_new_plan(fake_openai, model, store):
     requests = fake_openai.requests
     assert offered(requests[1]) == ["final_answer", "replan"]
     assert offered(requests[2]) == ["make_plan"]
-    assert tool_reply(requests[2], "again") == "replanning: 41 is off by one. Make a new plan."
+    # The planning conversation goes on with its own plan turn, the results and the reason.
+    planning = requests[2]["messages"]
+    assert [m["role"] for m in planning][-3:] == ["assistant", "tool", "user"]
+    assert planning[-1]["content"] == (
+        "The plan ran. Results:\n- s1 (add): 41\nReplanning: 41 is off by one. Make a new plan."
+    )
     outputs = [e["payload"]["result"]["output"] for e in events(store, run, "tool_call")]
     assert outputs == [41, 42]
 
@@ -527,15 +540,18 @@ def test_the_model_sees_its_own_turns_in_a_conversation_openai_accepts(fake_open
     result, _ = solve(store, model, "what is 40+2", verifiers=[Expect("42")])
 
     assert result["verified"] is True
-    requests = fake_openai.requests
-    for number, request in enumerate(requests[1:], 2):
+    planning = [r for r in fake_openai.requests if offered(r) == ["make_plan"]]
+    answering = [r for r in fake_openai.requests if offered(r) == ["final_answer", "replan"]]
+    assert (len(planning), len(answering)) == (4, 3)
+    for number, request in enumerate(planning, 1):
         roles = [m["role"] for m in request["messages"]]
         assert roles.count("assistant") == number - 1, (
-            f"regressed: request #{number} carries {roles.count('assistant')} of the model's "
-            f"{number - 1} earlier replies (roles: {roles}); the graph drops the assistant "
-            "message when it acknowledges a reading, so the model never sees its own plan "
-            "or answer"
+            f"regressed: planning request #{number} carries {roles.count('assistant')} of the "
+            f"model's {number - 1} earlier plans (roles: {roles}); the model must see its own turns"
         )
+    for request in answering:  # a fresh conversation per execution: problem and results
+        assert [m["role"] for m in request["messages"]] == ["system", "user"]
+    for number, request in enumerate(fake_openai.requests, 1):
         problems = conversation_problems(request["messages"])
         assert not problems, f"request #{number} would get a 400 from OpenAI: {problems}"
 
@@ -555,17 +571,24 @@ def test_every_function_call_the_model_makes_is_answered(fake_openai, model, sto
         answer_call("2"),
     )
 
-    result, _ = solve(store, model, "1+1", verifiers=[Expect("2")])
+    result, run = solve(store, model, "1+1", verifiers=[Expect("2")])
 
     assert result["verified"] is True
-    last = fake_openai.requests[-1]["messages"]
-    answered = {m["tool_call_id"] for m in last if m["role"] == "tool"}
+    # p1 and p2 are answered in the planning conversation, "wrong" in the answering one.
+    conversations = [checkpointed(store, run)["messages"], fake_openai.requests[-1]["messages"]]
+    answered = {m["tool_call_id"] for c in conversations for m in c if m["role"] == "tool"}
     unanswered = sorted({"p1", "p2", "wrong"} - answered)
     assert not unanswered, (
         f"regressed: the last request answers calls {sorted(answered)} but not {unanswered}; the "
         "graph answers only the first recognised function call of a reply, and none when "
         "the model calls a function the stage does not offer (OpenAI then answers 400)"
     )
+
+
+def checkpointed(store, run) -> dict:
+    """The run's last checkpointed state."""
+    saved = store.checkpointer().get_tuple({"configurable": {"thread_id": run.id}})
+    return saved.checkpoint["channel_values"]
 
 
 def test_store_can_be_closed_after_a_solve(store):
