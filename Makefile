@@ -20,3 +20,4 @@ lint:
 bench: setup
 	.venv/bin/python bench/tool_call_overhead.py
 	.venv/bin/python bench/kernel.py
+	.venv/bin/python bench/planner.py

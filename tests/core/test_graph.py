@@ -651,3 +651,43 @@ def test_reported_usage_is_the_sum_of_the_recorded_model_calls(fake_openai, mode
     counted = sum(count_message_tokens(r["messages"], r.get("tools")) for r in fake_openai.requests)
     assert prompt == counted
     assert run.usage() == result["usage"]
+
+
+def test_runs_show_and_graph_describe_a_finished_solve(fake_openai, model, tmp_path):
+    from click.testing import CliRunner
+
+    from agentkit.cli import cli
+
+    fake_openai.enqueue(
+        plan_call(
+            step("s1", "add", a=40, b=2),
+            step("bad", "fail", message="no"),
+            step("after", "add", a="${bad}", b=1),
+        ),
+        answer_call("42"),
+    )
+    result, run = solve(Store(), model, "what is 40+2", verifiers=[Expect("42")])
+    assert result["verified"] is True
+
+    shown = CliRunner().invoke(cli, ["runs", "show", run.id, "--json"])
+    assert shown.exit_code == 0, shown.output
+    report = json.loads(shown.stdout)
+    statuses = {s["id"]: (s["status"], s["tool"]) for s in report["steps"]}
+    assert statuses == {
+        "s1": ("done", "add"),
+        "bad": ("failed", "fail"),
+        "after": ("skipped", "add"),
+    }
+    assert [v["status"] for v in report["verdicts"]] == ["passed"]
+    assert report["tokens"]["prompt_tokens"] == result["usage"]["prompt_tokens"] > 0
+
+    picture = tmp_path / "plan.png"
+    drawn = CliRunner().invoke(cli, ["runs", "graph", run.id, "--png", str(picture)])
+    assert drawn.exit_code == 0, drawn.output
+    assert 's1["s1: add"]:::done' in drawn.stdout and "bad --> after" in drawn.stdout
+    assert 'after["after: add"]:::skipped' in drawn.stdout
+    assert picture.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+    missing = CliRunner().invoke(cli, ["runs", "show", "nope"])
+    assert missing.exit_code == 1
+    assert missing.stderr == "Error: no run 'nope' (see: agentkit runs list)\n"
