@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from agentkit.calls import acall_model, acall_tool, call_model, call_tool
+from agentkit.context import Context
 from agentkit.errors import AgentkitError
 from agentkit.hookspecs import hookimpl
 from agentkit.models import Model, ModelResponse, OpenAIModel, Usage, get_model
@@ -13,7 +14,7 @@ from agentkit.registry import get_models, get_tool, get_tools, get_verifiers, ge
 from agentkit.store import Run, Store
 from agentkit.tools import Artifact, Tool, Toolbox, ToolCall, ToolResult, tool
 from agentkit.verify import Verdict, Verifier
-from agentkit.workflows import Context, Workflow, workflow
+from agentkit.workflows import Workflow, workflow
 
 try:
     __version__ = version("agentkit")

@@ -245,6 +245,19 @@ class Store:
         saver.setup()
         return saver
 
+    def checkpointed_state(self, thread_id: str) -> dict[str, Any] | None:
+        """The latest state LangGraph saved for this thread (a run), or None."""
+        saver = self.checkpointer()
+        try:
+            saved = saver.get_tuple({"configurable": {"thread_id": thread_id}})
+        finally:
+            saver.conn.close()
+        return None if saved is None else dict(saved.checkpoint["channel_values"])
+
+    def has_checkpoint(self, thread_id: str) -> bool:
+        """Whether LangGraph saved anything for this thread (a run) yet."""
+        return self.checkpointed_state(thread_id) is not None
+
     @asynccontextmanager
     async def async_checkpointer(self) -> Any:
         """The async LangGraph checkpointer over this database (for ``ainvoke``)."""

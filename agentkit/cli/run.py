@@ -24,7 +24,7 @@ def run_command(workflow_spec: str, input_json: str, model_name: str | None, as_
     Every tool and model call it makes is checkpointed: if the run is cut short,
     `agentkit runs resume RUN_ID` continues it without redoing finished calls.
     """
-    from agentkit.workflows import load_workflow
+    from agentkit.workflow_loader import load_workflow
 
     inputs = _parse_inputs(input_json)
     print_workflow_result(load_workflow(workflow_spec).run(inputs, model=model_name), as_json)

@@ -163,11 +163,8 @@ def resume_command(run_id: str, as_json: bool) -> None:
         budgets=Budgets(**meta.get("budgets", {})),
         run=run,
     )
-    state = (
-        None
-        if store.checkpointer().get_tuple({"configurable": {"thread_id": run_id}})
-        else (Solver.initial_state(run_row["input"]["problem"]))
-    )
+    problem = run_row["input"]["problem"]
+    state = None if store.has_checkpoint(run_id) else Solver.initial_state(problem)
     _print_result(asyncio.run(run_solver(solver, state)), as_json)
 
 
@@ -221,17 +218,12 @@ def _report(run_id: str) -> dict[str, Any]:
     ]
     return {
         **row,
-        "plan": output.get("plan") or _checkpointed_plan(store, run_id),
+        "plan": output.get("plan") or (store.checkpointed_state(run_id) or {}).get("plan"),
         "steps": steps,
         "verdicts": [event["payload"] for event in events if event["type"] == "verdict"],
         "tokens": store.run(run_id).usage(),
         "model_calls": sum(event["type"] == "model_call" for event in events),
     }
-
-
-def _checkpointed_plan(store: Any, run_id: str) -> dict[str, Any] | None:
-    saved = store.checkpointer().get_tuple({"configurable": {"thread_id": run_id}})
-    return saved.checkpoint["channel_values"].get("plan") if saved else None
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -23,12 +23,8 @@ import agentkit
 from agentkit import Store, Verdict
 from agentkit.cli import cli
 from agentkit.testing import Reply, ScriptedModel, ToolCallSpec
-from agentkit.workflows import (
-    WorkflowError,
-    WorkflowFailed,
-    load_workflow,
-    resume_workflow,
-)
+from agentkit.workflow_loader import load_workflow
+from agentkit.workflows import WorkflowError, WorkflowFailed, resume_workflow
 
 WAIT = 60.0  # seconds: the bound on every wait for another process
 
@@ -462,7 +458,7 @@ def counting(ctx, work: str) -> dict:
 START_IN_SUBPROCESS = """
 import sys
 from agentkit.testing import ScriptedModel
-from agentkit.workflows import load_workflow
+from agentkit.workflow_loader import load_workflow
 
 load_workflow(sys.argv[1]).run({"work": sys.argv[2]}, model=ScriptedModel(replies=("noted",)))
 """
