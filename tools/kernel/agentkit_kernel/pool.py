@@ -42,6 +42,7 @@ class KernelPool:
         self.sessions: dict[str, SandboxedKernel] = {}
         self.spares: list[SandboxedKernel] = []
         self._starting = 0
+        self._warming = 0  # spares being started by the refill task
         self._changed = asyncio.Event()
         self._refill: asyncio.Task[None] | None = None
         self._reaper: asyncio.Task[None] | None = None
@@ -114,6 +115,11 @@ class KernelPool:
         return kernel
 
     async def _take_spare(self) -> SandboxedKernel:
+        if not self.spares and self._warming:
+            # A spare is on its way: waiting for it beats evicting a session for room.
+            deadline = time.monotonic() + self.settings.startup_timeout
+            while not self.spares and self._warming and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
         if self.spares:
             kernel = self.spares.pop(0)
         else:
@@ -156,14 +162,20 @@ class KernelPool:
         failures = 0
         while not self.closed:
             if len(self.spares) < self.settings.pool_size and self.live < self.settings.max_kernels:
+                self._warming += 1
                 try:
-                    self.spares.append(await self._start_kernel())
-                    failures = 0
-                    continue
+                    spare: SandboxedKernel | None = await self._start_kernel()
                 except KernelError:
-                    failures += 1  # the next session start will report the reason
+                    spare = None  # the next session start will report the reason
+                finally:
+                    self._warming -= 1
+                if spare is None:
+                    failures += 1
                     await asyncio.sleep(min(30.0, 2.0**failures))
-                    continue
+                else:
+                    self.spares.append(spare)
+                    failures = 0
+                continue
             self._changed.clear()
             await self._changed.wait()
 
