@@ -23,3 +23,14 @@ def print_table(rows: list[list[str]], headers: list[str]) -> None:
     for row in table:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         click.echo("  ".join([*cells, row[-1]]).rstrip())
+
+
+def parse_json_object(text: str, option: str) -> dict[str, Any]:
+    """The value of a JSON-object option (``--args``, ``--input``), or a usage error."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not valid JSON ({exc})", param_hint=option) from None
+    if not isinstance(value, dict):
+        raise click.BadParameter("must be a JSON object", param_hint=option)
+    return value

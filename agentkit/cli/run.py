@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from agentkit.cli._output import json_option, print_json
+from agentkit.cli._output import json_option, parse_json_object, print_json
 
 if TYPE_CHECKING:
     from agentkit.workflows import WorkflowResult
@@ -26,7 +26,7 @@ def run_command(workflow_spec: str, input_json: str, model_name: str | None, as_
     """
     from agentkit.workflow_loader import load_workflow
 
-    inputs = _parse_inputs(input_json)
+    inputs = parse_json_object(input_json, "--input")
     print_workflow_result(load_workflow(workflow_spec).run(inputs, model=model_name), as_json)
 
 
@@ -38,16 +38,6 @@ def print_workflow_result(outcome: WorkflowResult, as_json: bool) -> None:
     result = outcome.result
     click.echo(result if isinstance(result, str) else json.dumps(result, indent=2, default=str))
     click.echo(f"run {outcome.run_id}: done", err=True)
-
-
-def _parse_inputs(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"not valid JSON ({exc})", param_hint="--input") from None
-    if not isinstance(value, dict):
-        raise click.BadParameter("must be a JSON object", param_hint="--input")
-    return value
 
 
 COMMANDS = [run_command]

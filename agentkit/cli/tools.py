@@ -6,7 +6,7 @@ import json
 
 import click
 
-from agentkit.cli._output import json_option, print_json, print_table
+from agentkit.cli._output import json_option, parse_json_object, print_json, print_table
 
 
 @click.group(name="tools", invoke_without_command=True)
@@ -37,7 +37,7 @@ def call_command(name: str, args_json: str, timeout: float | None, as_json: bool
     from agentkit.registry import get_tool
     from agentkit.store import Store
 
-    arguments = _parse_arguments(args_json)
+    arguments = parse_json_object(args_json, "--args")
     tool = get_tool(name)
     run = Store().start_run("tool", name, input=arguments)
     result = call_tool(tool, arguments, timeout=timeout, run=run)
@@ -51,16 +51,6 @@ def call_command(name: str, args_json: str, timeout: float | None, as_json: bool
         if not as_json:
             click.echo(f"Error: {' '.join(str(result.error).split())}", err=True)
         raise click.exceptions.Exit(1)
-
-
-def _parse_arguments(text: str) -> dict[str, object]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"not valid JSON ({exc})", param_hint="--args") from None
-    if not isinstance(value, dict):
-        raise click.BadParameter("must be a JSON object", param_hint="--args")
-    return value
 
 
 COMMANDS = [tools_command]
