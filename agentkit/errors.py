@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class AgentkitError(Exception):
     """Base class for errors that are the user's to fix; the CLI prints them as one line."""
@@ -29,3 +32,9 @@ class ModelError(AgentkitError):
 
 class StoreError(AgentkitError):
     """The run store could not be opened or written."""
+
+
+def did_you_mean(name: str, choices: Iterable[str], most: int = 3) -> str:
+    """``"; did you mean 'a', 'b'?"`` for the closest choices, or ``""`` when none is close."""
+    close = difflib.get_close_matches(name, list(choices), n=most)
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""

@@ -19,7 +19,6 @@ written for the model, which gets it back to fix the plan.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -28,7 +27,7 @@ from typing import Any
 import networkx as nx
 import pydantic
 
-from agentkit.errors import AgentkitError
+from agentkit.errors import AgentkitError, did_you_mean
 from agentkit.tools import Tool
 
 REFERENCE = re.compile(r"\$\{([A-Za-z_][\w-]*)((?:\.[\w-]+)*)\}")
@@ -271,8 +270,7 @@ def _as_text(value: Any) -> str:
 
 
 def _dangling(step_id: str, ref: str, steps: Mapping[str, Step]) -> str:
-    close = difflib.get_close_matches(ref, steps, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
+    hint = did_you_mean(ref, steps, most=1)
     return f"step '{step_id}' refers to ${{{ref}}}, but there is no step '{ref}'{hint}"
 
 
@@ -294,8 +292,7 @@ def _tool_problems(steps: Iterable[Step], tools: Mapping[str, Tool]) -> list[str
 
 
 def _unknown_tool(step: Step, tools: Mapping[str, Tool]) -> str:
-    close = difflib.get_close_matches(step.tool, list(tools), n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
+    hint = did_you_mean(step.tool, tools, most=1)
     available = ", ".join(sorted(tools)) or "none"
     return f"step '{step.id}' uses unknown tool '{step.tool}'{hint} (available: {available})"
 

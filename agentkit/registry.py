@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import difflib
 import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from agentkit.errors import AgentkitError, UnknownToolError
+from agentkit.errors import AgentkitError, UnknownToolError, did_you_mean
 from agentkit.plugins import plugins_in_load_order, pm, report_plugin_failure
 from agentkit.tools import Tool, Toolbox
 
@@ -61,8 +60,7 @@ class Registry(Generic[T]):
         return entry.item
 
     def unknown(self, name: str) -> AgentkitError:
-        close = difflib.get_close_matches(name, self.entries, n=3)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(name, self.entries)
         listing = f" (see: agentkit {self.kind}s)"
         error = UnknownToolError if self.kind == "tool" else AgentkitError
         return error(f"unknown {self.kind} '{name}'{hint or listing}")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
 
+from agentkit.errors import did_you_mean
 from agentkit.workflows import Workflow, WorkflowError, workflow
 
 
@@ -32,8 +32,7 @@ def _registered(name: str) -> Workflow:
     registry = get_workflows()
     entry = registry.entries.get(name)
     if entry is None:
-        close = difflib.get_close_matches(name, registry.names(), n=3)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(name, registry.names())
         known = ", ".join(registry.names()) or "none"
         raise WorkflowError(
             f"unknown workflow '{name}'{hint} (registered: {known}; or give a path to a .py file)"

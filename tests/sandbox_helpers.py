@@ -10,6 +10,29 @@ from pathlib import Path
 
 from agentkit.sandbox import UID_BASE, processes_of
 
+# Forks until fork fails, then reports how many it made and the errno, as JSON.
+FORK_BOMB = """
+import json, os, time
+made, failure = 0, None
+while failure is None:
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        failure = exc.errno
+        continue
+    if pid == 0:
+        try:  # every child forks on too, throttled only once the limit is reached
+            while True:
+                try:
+                    os.fork()
+                except OSError:
+                    time.sleep(0.05)
+        finally:
+            os._exit(0)  # never return into the kernel's code
+    made += 1
+print(json.dumps({"made": made, "errno": failure}))
+"""
+
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout

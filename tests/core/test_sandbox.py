@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_helpers import assert_no_survivors, wait_until
+from sandbox_helpers import FORK_BOMB, assert_no_survivors, wait_until
 
 import agentkit
 from agentkit import sandbox as sandbox_module
@@ -291,25 +291,6 @@ def test_new_session_stops_terminal_injection(jail):
 
 
 # -- what the inside may use ---------------------------------------------------------
-
-FORK_BOMB = """
-import errno, json, os, time
-made, failure = 0, None
-while failure is None:
-    try:
-        pid = os.fork()
-    except OSError as exc:
-        failure = exc.errno
-        continue
-    if pid == 0:  # every child forks on too; throttled only when the limit is reached
-        while True:
-            try:
-                os.fork()
-            except OSError:
-                time.sleep(0.05)
-    made += 1
-print(json.dumps({"made": made, "errno": failure}))
-"""
 
 
 def test_fork_bomb_stops_at_the_process_limit_and_leaves_no_survivors(box):

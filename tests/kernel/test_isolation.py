@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 from kernel_helpers import FAST, needs_bwrap, run
-from sandbox_helpers import assert_no_survivors, wait_until
+from sandbox_helpers import FORK_BOMB, assert_no_survivors, wait_until
 
 from agentkit.sandbox import (
     UID_BASE,
@@ -83,28 +83,6 @@ def started_kernel(
 
 
 # -- 7, 8, 9: processes ------------------------------------------------------------------
-
-FORK_BOMB = """
-import json, os, time
-made, failure = 0, None
-while failure is None:
-    try:
-        pid = os.fork()
-    except OSError as exc:
-        failure = exc.errno
-        continue
-    if pid == 0:
-        try:  # every child forks on too, throttled only once the limit is reached
-            while True:
-                try:
-                    os.fork()
-                except OSError:
-                    time.sleep(0.05)
-        finally:
-            os._exit(0)  # never return into the kernel's code
-    made += 1
-print(json.dumps({"made": made, "errno": failure}))
-"""
 
 
 def test_fork_bomb_fails_with_eagain_within_the_process_limit_and_leaves_no_survivors(kernel):
