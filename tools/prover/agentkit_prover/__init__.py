@@ -1,0 +1,1 @@
+"""agentkit-prover (being built; see issue 5)."""

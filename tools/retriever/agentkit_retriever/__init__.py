@@ -1,0 +1,1 @@
+"""agentkit-retriever (being built; see issue 5)."""

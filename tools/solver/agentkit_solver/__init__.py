@@ -1,0 +1,1 @@
+"""agentkit-solver (being built; see issue 5)."""
