@@ -14,9 +14,9 @@ runs inside could still forge replies by writing to the protocol descriptor: a w
 answers are only as trustworthy as the code it runs, and the sandbox bounds the harm.
 
 The module is imported inside the sandbox, which sees the Python environment and, read
-only, the directory the module's top-level package was imported from; agentkit's own
-source is not visible there, so worker modules import only their own package and
-third-party libraries.
+only, the module's own top-level package and agentkit's package (nothing else of a
+source checkout), so a worker module may import its package, agentkit and third-party
+libraries.
 """
 
 from __future__ import annotations
@@ -336,25 +336,33 @@ class WorkerPool:
 
 
 def _with_module_visible(policy: SandboxPolicy, module: str) -> SandboxPolicy:
-    """``policy`` plus, read only, the directory ``module``'s top-level package lives in."""
-    root = _import_root(module)
-    if root is None or _inside_environment(root):
+    """``policy`` plus, read only, the code of ``module``'s top-level package and agentkit's.
+
+    Installed from wheels both are in site-packages, which the sandbox shows anyway; in
+    an editable (development) install they are in a source tree, of which only the
+    package directories themselves are shown, not the rest of the checkout.
+    """
+    shown = [path for path in (_package_path(module), _package_path("agentkit")) if path]
+    shown = [path for path in dict.fromkeys(shown) if not _inside_environment(path)]
+    if not shown:
         return policy
     env = dict(policy.env)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    parents = dict.fromkeys(str(Path(path).parent) for path in shown)
+    env["PYTHONPATH"] = os.pathsep.join([*parents, *filter(None, [env.get("PYTHONPATH")])])
     return dataclasses.replace(
-        policy, readonly_paths=(*policy.readonly_paths, root), env=tuple(env.items())
+        policy, readonly_paths=(*policy.readonly_paths, *shown), env=tuple(env.items())
     )
 
 
-def _import_root(module: str) -> str | None:
+def _package_path(module: str) -> str | None:
+    """The directory of ``module``'s top-level package (or the file of a plain module)."""
     top = module.partition(".")[0]
     spec = importlib.util.find_spec(top)
     if spec is None:
         raise WorkerError(f"no module named {top!r} to run in a worker")
-    if spec.submodule_search_locations:  # a package: its parent directory
-        return str(Path(next(iter(spec.submodule_search_locations))).resolve().parent)
-    return str(Path(spec.origin).resolve().parent) if spec.origin else None
+    if spec.submodule_search_locations:
+        return str(Path(next(iter(spec.submodule_search_locations))).resolve())
+    return str(Path(spec.origin).resolve()) if spec.origin else None
 
 
 def _inside_environment(path: str) -> bool:

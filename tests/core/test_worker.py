@@ -153,3 +153,13 @@ def test_pool_replaces_a_timed_out_worker():
         assert pool.call("echo", timeout=30, again=1) == {"again": 1}
     finally:
         pool.close()
+
+
+def test_inside_sees_agentkit_and_the_module_but_not_the_rest_of_the_checkout(worker):
+    import agentkit
+
+    checkout = Path(agentkit.__file__).resolve().parent.parent
+    assert worker.call("agentkit_version", timeout=30) == agentkit.__version__
+    assert worker.call("can_read", timeout=5, path=__file__) is False
+    if worker.sandbox.isolated:
+        assert worker.call("can_read", timeout=5, path=str(checkout / "pyproject.toml")) is False

@@ -61,3 +61,17 @@ def reply_of(size):
 
 def _hidden():
     return "private"
+
+
+def agentkit_version():
+    import agentkit
+
+    return agentkit.__version__
+
+
+def can_read(path):
+    try:
+        with open(path, "rb"):
+            return True
+    except OSError:
+        return False
