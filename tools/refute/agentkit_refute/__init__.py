@@ -1,0 +1,1 @@
+"""agentkit-refute (being built; see issue 6)."""
