@@ -1,0 +1,1 @@
+"""Proof backends, one per module; each module defines ``BACKEND`` (see :mod:`..backend`)."""
