@@ -249,9 +249,14 @@ def remove_index(where: str) -> Path:
         raise RetrieverError(_missing(where, path))
     with Index.open(where):  # refuses to delete a file that is not an index
         pass
+    delete_index_files(path)
+    return path
+
+
+def delete_index_files(path: Path) -> None:
+    """Unlink an index file and its WAL companions (no check that it is an index)."""
     for file in _files_of(path):
         file.unlink(missing_ok=True)
-    return path
 
 
 def _files_of(path: Path) -> list[Path]:

@@ -27,7 +27,7 @@ from agentkit_retriever import dense
 from agentkit_retriever.chunking import Chunked, ChunkError, chunk_document, chunking_key
 from agentkit_retriever.errors import RetrieverError
 from agentkit_retriever.files import FileData, Unreadable, read, under, walk
-from agentkit_retriever.store import Index
+from agentkit_retriever.store import Index, delete_index_files, index_path
 
 EMBED_BATCH = 256
 
@@ -78,26 +78,44 @@ def update_index(
     :param warn: called with one line per skipped file or other warning
     """
     started = time.perf_counter()
-    warn = warn or (lambda line: None)
     given = [_existing(path) for path in paths]
     if dense_vectors or model:
         dense.require_dense()
-    with Index.open(where, create=bool(given)) as index:
-        report = UpdateReport(index=str(index.path))
-        report.model = _dense_model(index, dense_vectors, model)
-        if report.model:
-            dense.load_model(report.model)  # a bad model fails here, before any write
-        roots = _roots(index, given, field)
-        _preflight(given, roots)
-        _record(index, roots, given, report.model)
-        done: set[str] = set()  # files already handled under an earlier, overlapping root
-        for root in roots:
-            _update_root(index, root, done, report, warn)
-        if report.model:
-            report.embedded = embed_missing(index, report.model)
-        stats = index.stats()
-        report.files_total, report.chunks_total = stats.files, stats.chunks
+    path = index_path(where)
+    existed = path.exists()
+    try:
+        with Index.open(where, create=bool(given)) as index:
+            report = _update(index, given, field, dense_vectors, model, warn or (lambda _: None))
+    except RetrieverError:
+        if not existed:  # a bad argument leaves no empty index behind
+            delete_index_files(path)
+        raise
     report.elapsed = time.perf_counter() - started
+    return report
+
+
+def _update(
+    index: Index,
+    given: list[Path],
+    field: str | None,
+    dense_vectors: bool,
+    model: str | None,
+    warn: Warn,
+) -> UpdateReport:
+    report = UpdateReport(index=str(index.path))
+    report.model = _dense_model(index, dense_vectors, model)
+    if report.model:
+        dense.load_model(report.model)  # a bad model fails here, before any write
+    roots = _roots(index, given, field)
+    _preflight(given, roots)
+    _record(index, roots, given, report.model)
+    done: set[str] = set()  # files already handled under an earlier, overlapping root
+    for root in roots:
+        _update_root(index, root, done, report, warn)
+    if report.model:
+        report.embedded = embed_missing(index, report.model)
+    stats = index.stats()
+    report.files_total, report.chunks_total = stats.files, stats.chunks
     return report
 
 

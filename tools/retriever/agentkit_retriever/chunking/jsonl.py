@@ -29,13 +29,14 @@ def chunk_jsonl(text: str, options: ChunkOptions) -> list[Chunk]:
         if record is None:
             malformed += 1
             continue
-        seen_fields.update(record)
+        seen_fields.update(record.keys())
         if options.field not in record:
             missing += 1
             continue
         chunks.append(_chunk(record, options.field, number))
     if not chunks and (missing or malformed):
-        fields = ", ".join(name for name, _ in seen_fields.most_common(10)) or "none"
+        common = sorted(seen_fields, key=lambda name: -seen_fields[name])[:10]  # ties: first seen
+        fields = ", ".join(common) or "none"
         raise ChunkError(f"no JSON record has the field '{options.field}' (fields seen: {fields})")
     if missing or malformed:
         options.warnings.append(
