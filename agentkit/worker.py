@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import concurrent.futures
 import contextlib
 import dataclasses
 import importlib.util
@@ -123,6 +124,7 @@ class WorkerCallError(WorkerError):
 
 
 _live_workers: weakref.WeakSet[SandboxedWorker] = weakref.WeakSet()
+_SPAWNER = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="agentkit-worker-spawner")
 
 
 class SandboxedWorker:
@@ -161,9 +163,12 @@ class SandboxedWorker:
         argv = [sys.executable, "-c", BOOT, self.module]
         kwargs = self.sandbox.popen_kwargs()
         kwargs["stdin"] = subprocess.PIPE
-        self._proc = subprocess.Popen(
-            self.sandbox.command(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs
-        )
+        command = self.sandbox.command(argv)
+        # bubblewrap's --die-with-parent fires when the *thread* that started it exits,
+        # so workers are started by one thread that lives as long as the process.
+        self._proc = _SPAWNER.submit(
+            subprocess.Popen, command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs
+        ).result()
         self._stderr_tail = collections.deque()
         self._drainer = threading.Thread(
             target=_drain, args=(self._proc.stderr, self._stderr_tail), daemon=True

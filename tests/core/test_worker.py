@@ -163,3 +163,19 @@ def test_inside_sees_agentkit_and_the_module_but_not_the_rest_of_the_checkout(wo
     assert worker.call("can_read", timeout=5, path=__file__) is False
     if worker.sandbox.isolated:
         assert worker.call("can_read", timeout=5, path=str(checkout / "pyproject.toml")) is False
+
+
+def test_a_worker_started_from_a_short_lived_thread_outlives_it():
+    # bubblewrap's --die-with-parent is tied to the starting thread, not the process.
+    with concurrent.futures.ThreadPoolExecutor(1) as starter:
+        worker = starter.submit(lambda: _started(SandboxedWorker(MODULE))).result()
+    try:
+        time.sleep(0.5)
+        assert worker.call("echo", timeout=30, still="alive") == {"still": "alive"}
+    finally:
+        worker.close()
+
+
+def _started(worker: SandboxedWorker) -> SandboxedWorker:
+    worker.start()
+    return worker

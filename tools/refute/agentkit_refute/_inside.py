@@ -1,0 +1,375 @@
+"""The sandboxed side of counterexample search: load user code and run it on inputs.
+
+This module is a worker module (agentkit.worker): its functions run inside a sandbox.
+The worker's own process only supervises; user code (a candidate, a reference, a
+property, a generator) is loaded and run in a forked child, one per source file, that
+answers one input at a time over a pipe. An input that runs past its time limit, or a
+child that dies (a crash, ``os._exit``, a segfault, the memory limit), costs that child
+only: it is killed, the input is reported as a timeout or a crash, and the next input
+gets a fresh child. Whole programs (stdin to stdout) run in a fresh fork per input, so
+no state carries from one input to the next.
+
+Only the standard library and :mod:`agentkit_refute.values` are imported here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import random
+import select
+import signal
+import sys
+import time
+import types
+import typing
+from typing import Any
+
+from agentkit_refute.values import decode, encode
+
+OUTPUT_LIMIT = 1 << 20
+_children: dict[str, _Child] = {}
+
+
+# -- the functions the engine calls (through the worker) ---------------------------------
+
+
+def describe(source: str, filename: str, entry: str) -> dict[str, Any]:
+    """The parameters of ``entry`` (names, type descriptions, defaults) and module facts."""
+    return _child(source, filename).ask({"op": "describe", "entry": entry}, timeout=30.0)
+
+
+def call_batch(
+    source: str, filename: str, entry: str, inputs: list[Any], limit: float
+) -> list[dict[str, Any]]:
+    """``entry(*args)`` for each encoded args list, ``limit`` seconds each; one outcome each."""
+    child = _child(source, filename)
+    return [
+        child.ask({"op": "call", "entry": entry, "args": args}, timeout=limit) for args in inputs
+    ]
+
+
+def generate_batch(
+    source: str, filename: str, entry: str, draws: list[list[int]], limit: float
+) -> list[dict[str, Any]]:
+    """``entry(random.Random(seed), size)`` for each ``[seed, size]``."""
+    child = _child(source, filename)
+    return [
+        child.ask({"op": "generate", "entry": entry, "seed": seed, "size": size}, timeout=limit)
+        for seed, size in draws
+    ]
+
+
+def program_batch(source: str, filename: str, stdins: list[str], limit: float) -> list[dict]:
+    """Run a whole program once per stdin text, each in a fresh fork, ``limit`` seconds each."""
+    code = compile(source, filename, "exec")
+    return [_run_program(code, filename, text, limit) for text in stdins]
+
+
+# -- the supervisor's view of a child ---------------------------------------------------
+
+
+class _Child:
+    """A forked process that loaded one source file and answers requests line by line."""
+
+    def __init__(self, source: str, filename: str) -> None:
+        self.source, self.filename = source, filename
+        self.pid = 0
+
+    def ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        if not self.pid:
+            self._fork()
+        started = time.monotonic()
+        try:
+            os.write(self.requests, json.dumps(request).encode() + b"\n")
+        except OSError:  # it died after its last answer
+            line: bytes | None = b""
+        else:
+            line = self._read_line(started + timeout)
+        if line is None:
+            self.kill()
+            return {"status": "timeout", "seconds": time.monotonic() - started}
+        if not line:
+            return {
+                "status": "crash",
+                "error": self._death(),
+                "seconds": time.monotonic() - started,
+            }
+        return json.loads(line)
+
+    def kill(self) -> None:
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._death()
+
+    def _fork(self) -> None:
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(request_w)
+            os.close(reply_r)
+            _serve(self.source, self.filename, request_r, reply_w)  # never returns
+        os.close(request_r)
+        os.close(reply_w)
+        self.pid, self.requests, self.replies, self.buffer = pid, request_w, reply_r, b""
+
+    def _read_line(self, deadline: float) -> bytes | None:
+        """A reply line, b"" if the child died, None if the deadline passed."""
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.replies], [], [], left)[0]:
+                return None
+            chunk = os.read(self.replies, 1 << 20)
+            if not chunk:
+                return b""
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line
+
+    def _death(self) -> str:
+        pid, self.pid = self.pid, 0
+        for fd in (self.requests, self.replies):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        _, status = os.waitpid(pid, 0)
+        if os.WIFSIGNALED(status):
+            number = os.WTERMSIG(status)
+            return f"killed by signal {number} ({signal.Signals(number).name})"
+        return f"the process exited with status {os.WEXITSTATUS(status)}"
+
+
+def _child(source: str, filename: str) -> _Child:
+    key = hashlib.sha256(f"{filename}\0{source}".encode()).hexdigest()
+    if key not in _children:
+        _children[key] = _Child(source, filename)
+    return _children[key]
+
+
+# -- the child -------------------------------------------------------------------------
+
+
+def _serve(source: str, filename: str, requests: int, replies: int) -> None:
+    """Load the source, then answer requests until the pipe closes. Runs in the child."""
+    _quiet()
+    reply_file = os.fdopen(replies, "wb", buffering=0)
+    try:
+        module = _load(source, filename)
+        loaded = None
+    except BaseException as exc:  # the error is every request's answer
+        module, loaded = None, _error(exc)
+    for line in os.fdopen(requests, "rb"):
+        request = json.loads(line)
+        reply = loaded or _answer(module, request)
+        data = json.dumps(reply).encode()
+        reply_file.write(data + b"\n")
+    os._exit(0)
+
+
+def _answer(module: types.ModuleType, request: dict[str, Any]) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        if request["op"] == "describe":
+            return {"status": "ok", "description": _describe(module, request["entry"])}
+        function = _entry(module, request["entry"])
+        if request["op"] == "generate":
+            result = function(random.Random(request["seed"]), request["size"])
+            return {"status": "ok", "output": encode(result), "seconds": _since(started)}
+        args = decode(request["args"], lambda name: _dataclass(module, name))
+        before = encode(args)
+        result = function(*args)
+        after = encode(args)
+        reply = {"status": "ok", "output": encode(result), "seconds": _since(started)}
+        if after != before:
+            reply["args_after"] = after
+        return reply
+    except BaseException as exc:
+        return _error(exc, _since(started))
+
+
+def _load(source: str, filename: str) -> types.ModuleType:
+    name = os.path.splitext(os.path.basename(filename))[0] or "candidate"
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    sys.modules[name] = module  # dataclasses and typing look their module up by name
+    exec(compile(source, filename, "exec"), module.__dict__)
+    return module
+
+
+def _entry(module: types.ModuleType, name: str) -> Any:
+    function = getattr(module, name, None)
+    if not callable(function):
+        raise LookupError(f"{module.__file__} has no function {name!r}")
+    return function
+
+
+def _dataclass(module: types.ModuleType, name: str) -> type | None:
+    found = getattr(module, name, None)
+    return found if isinstance(found, type) else None
+
+
+def _error(exc: BaseException, seconds: float = 0.0) -> dict[str, Any]:
+    message = _safe_str(exc)
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return {"status": "error", "type": type(exc).__name__, "error": text[:2000], "seconds": seconds}
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except BaseException:
+        return "<unprintable>"
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started
+
+
+def _quiet() -> None:
+    """What user code prints goes nowhere (the replies have their own pipe)."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    sys.setrecursionlimit(10_000)
+
+
+# -- type descriptions ------------------------------------------------------------------
+
+
+def _describe(module: types.ModuleType, entry: str) -> dict[str, Any]:
+    import inspect
+
+    function = _entry(module, entry)
+    signature = inspect.signature(function)
+    try:
+        hints = typing.get_type_hints(function)
+    except Exception:
+        hints = {}
+    params = []
+    for name, param in signature.parameters.items():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        described: dict[str, Any] = {"name": name}
+        if name in hints:
+            described["type"] = _type_of(hints[name])
+        if param.default is not param.empty:
+            described["default"] = encode(param.default)
+        params.append(described)
+    return {
+        "params": params,
+        "functions": sorted(n for n, v in vars(module).items() if callable(v)),
+    }
+
+
+def _type_of(hint: Any, depth: int = 0) -> dict[str, Any]:
+    import dataclasses
+
+    if depth > 20:
+        return {"t": "unsupported", "repr": repr(hint)}
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    simple = {
+        int: "int",
+        float: "float",
+        bool: "bool",
+        str: "str",
+        bytes: "bytes",
+        type(None): "none",
+    }
+    if hint in simple:
+        return {"t": simple[hint]}
+    if hint is None:
+        return {"t": "none"}
+    if dataclasses.is_dataclass(hint):
+        fields = typing.get_type_hints(hint)
+        return {
+            "t": "dataclass",
+            "name": hint.__name__,
+            "fields": [
+                [f.name, _type_of(fields.get(f.name, Any), depth + 1)]
+                for f in dataclasses.fields(hint)
+            ],
+        }
+    containers = {list: "list", set: "set", frozenset: "frozenset"}
+    if (origin or hint) in containers:
+        item = _type_of(args[0], depth + 1) if args else {"t": "int"}
+        return {"t": containers[origin or hint], "of": item}
+    if (origin or hint) is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return {"t": "list", "of": _type_of(args[0], depth + 1), "as": "tuple"}
+        if not args:
+            return {"t": "list", "of": {"t": "int"}, "as": "tuple"}
+        return {"t": "tuple", "items": [_type_of(a, depth + 1) for a in args]}
+    if (origin or hint) is dict:
+        key, value = args if args else (int, int)
+        return {"t": "dict", "key": _type_of(key, depth + 1), "value": _type_of(value, depth + 1)}
+    if (
+        origin is typing.Union
+        or str(origin) == "<class 'types.UnionType'>"
+        or isinstance(hint, types.UnionType)
+    ):
+        return {"t": "union", "options": [_type_of(a, depth + 1) for a in args]}
+    if origin is typing.Literal:
+        return {"t": "literal", "values": [encode(a) for a in args]}
+    return {"t": "unsupported", "repr": repr(hint)}
+
+
+# -- whole programs ----------------------------------------------------------------------
+
+
+def _run_program(code: types.CodeType, filename: str, stdin: str, timeout: float) -> dict:
+    reply_r, reply_w = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os.close(reply_r)
+        _quiet()
+        reply = _program_outcome(code, filename, stdin)
+        with os.fdopen(reply_w, "wb") as out:
+            out.write(json.dumps(reply).encode())
+        os._exit(0)
+    os.close(reply_w)
+    data, timed_out = _read_all(reply_r, started + timeout)
+    os.close(reply_r)
+    if timed_out:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    seconds = time.monotonic() - started
+    if timed_out:
+        return {"status": "timeout", "seconds": seconds}
+    if not data:
+        cause = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "no reply"
+        return {"status": "crash", "error": f"the program died ({cause})", "seconds": seconds}
+    return json.loads(data)
+
+
+def _program_outcome(code: types.CodeType, filename: str, stdin: str) -> dict[str, Any]:
+    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8")
+    out = io.BytesIO()
+    sys.stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+    started = time.perf_counter()
+    try:
+        exec(code, {"__name__": "__main__", "__file__": filename, "__builtins__": __builtins__})
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            return _error(RuntimeError(f"exit status {exc.code}"), _since(started))
+    except BaseException as exc:
+        return _error(exc, _since(started))
+    sys.stdout.flush()
+    text = out.getvalue()[:OUTPUT_LIMIT].decode("utf-8", "replace")
+    return {"status": "ok", "output": text, "seconds": _since(started)}
+
+
+def _read_all(fd: int, deadline: float) -> tuple[bytes, bool]:
+    data = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return data, True
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return data, False
+        data += chunk

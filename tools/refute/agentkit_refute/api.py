@@ -1,0 +1,243 @@
+"""``refute(...)``: the Python API behind the command, the tool and the verifier."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from agentkit.worker import WorkerError
+from agentkit_refute import domain
+from agentkit_refute.compare import MODES, Mode
+from agentkit_refute.executor import Executor, Oracle, Verdict
+from agentkit_refute.search import RefuteResult, Search
+from agentkit_refute.targets import RefuteError, Target
+from agentkit_refute.values import decode, encode
+
+DEFAULT_BUDGET = 10.0
+DEFAULT_TIMEOUT = 2.0
+
+
+def refute(
+    candidate: Target | None = None,
+    *,
+    reference: Target | None = None,
+    prop: Target | None = None,
+    witness: Target | None = None,
+    generator: Target | None = None,
+    validator: Target | None = None,
+    checker: Target | None = None,
+    seeds: Sequence[Any] = (),
+    budget: float = DEFAULT_BUDGET,
+    timeout: float = DEFAULT_TIMEOUT,
+    compare: Mode = "exact",
+    tolerance: float = 1e-9,
+    random_seed: int = 0,
+) -> RefuteResult:
+    """Search for an input on which ``candidate`` is wrong (or, with ``witness``, one on
+    which the predicate holds), shrink it, and report it; or report what was searched.
+
+    Exactly one oracle: ``reference`` (differential testing), ``prop`` (``prop(input,
+    output) -> bool``) or ``witness`` (no candidate). A program candidate (stdin to
+    stdout) needs a program reference and a ``generator`` (``generate(rng, size) -> str``).
+    ``seeds`` are inputs tried first; without type hints, the search learns their shape.
+    All code runs in the sandbox; ``timeout`` is the time limit per input.
+    """
+    mode = _mode(candidate, reference, prop, witness)
+    if compare not in MODES:
+        raise RefuteError(f"compare must be one of {', '.join(MODES)}, not {compare!r}")
+    if budget <= 0 or timeout <= 0:
+        raise RefuteError("budget and timeout must be positive")
+    subject = witness if mode == "witness" else candidate
+    assert subject is not None
+    programs = subject.kind == "program"
+    if programs and (generator is None or reference is None or reference.kind != "program"):
+        raise RefuteError(
+            "a stdin program needs a program reference and an input generator (--generator)"
+        )
+    oracle = Oracle(mode, reference, prop, checker, None, validator, compare, tolerance)
+    started = time.monotonic()
+    try:
+        executor = Executor(subject, oracle, timeout=timeout)
+    except WorkerError as exc:
+        raise RefuteError(f"the sandbox did not start: {exc}") from exc
+    try:
+        params = None if programs else _parameters(executor, subject, oracle, list(seeds))
+        search = Search(
+            executor,
+            params=params,
+            generator=generator if programs else None,
+            seeds=[_as_args(s, params) for s in seeds] if not programs else [str(s) for s in seeds],
+            budget=budget,
+            random_seed=random_seed,
+        )
+        smallest, first = search.run()
+    except WorkerError as exc:
+        raise RefuteError(f"the search stopped: {exc}") from exc
+    finally:
+        executor.close()
+    return _result(
+        mode, smallest, first, executor.tries, time.monotonic() - started, search.searched()
+    )
+
+
+def _mode(
+    candidate: Target | None, reference: Target | None, prop: Target | None, witness: Target | None
+) -> str:
+    oracles = [
+        name
+        for name, t in (("differential", reference), ("property", prop), ("witness", witness))
+        if t
+    ]
+    if len(oracles) != 1:
+        raise RefuteError("give exactly one of a reference, a property or a witness predicate")
+    if oracles[0] == "witness" and candidate is not None:
+        raise RefuteError("a witness search has no candidate: give the predicate only")
+    if oracles[0] != "witness" and candidate is None:
+        raise RefuteError("give the candidate to refute")
+    return oracles[0]
+
+
+def _parameters(
+    executor: Executor, subject: Target, oracle: Oracle, seeds: list[Any]
+) -> list[dict]:
+    """The input domain: the reference's type hints, else the subject's, else the seeds'.
+
+    Also picks up a ``precondition`` function defined beside the reference (or beside
+    the candidate, in property mode) that filters invalid inputs.
+    """
+    typed_by, on_subject = (oracle.reference, False) if oracle.reference else (subject, True)
+    assert typed_by is not None
+    info = executor.describe(typed_by, on_subject=on_subject)
+    if info["status"] != "ok":
+        raise RefuteError(
+            f"{typed_by.filename}: cannot load it: {info.get('error', info['status'])}"
+        )
+    if oracle.reference and "precondition" in info.get("functions", []):
+        oracle.precondition = Target(typed_by.source, typed_by.filename, "precondition")
+    params = info["params"]
+    if oracle.mode == "witness":
+        params = params[:1]  # the searched input; the other parameters keep their defaults
+    missing = [p["name"] for p in params if "type" not in p or p["type"]["t"] == "unsupported"]
+    if not missing:
+        return [p["type"] for p in params]
+    if seeds:
+        return _learned_from_seeds(seeds, len(params))
+    raise RefuteError(
+        f"{typed_by.filename}: {typed_by.entry}() has no usable type hint for "
+        f"{', '.join(missing)}: add hints or give example inputs (--seeds FILE.json)"
+    )
+
+
+def _learned_from_seeds(seeds: list[Any], arity: int) -> list[dict]:
+    rows = [_as_args(seed, None if arity == 1 else [{}] * arity) for seed in seeds]
+    columns = list(zip(*rows, strict=True))
+    return [domain._merge([domain.describe_value(v) for v in column]) for column in columns]
+
+
+def _as_args(seed: Any, params: list[dict] | None) -> tuple[Any, ...]:
+    """A seed is the argument itself, or (for several parameters) the list of arguments."""
+    seed = decode(seed) if isinstance(seed, dict) and "$" in seed else seed
+    if params is not None and len(params) > 1:
+        if not isinstance(seed, list | tuple) or len(seed) != len(params):
+            raise RefuteError(f"the seed {seed!r} must be a list of {len(params)} arguments")
+        return tuple(_tuples_where_typed(v, p) for v, p in zip(seed, params, strict=True))
+    return (_tuples_where_typed(seed, params[0] if params else {}),)
+
+
+def _tuples_where_typed(value: Any, desc: dict) -> Any:
+    """JSON has no tuples or sets: a seed list becomes one where the type says so."""
+    kind = desc.get("t")
+    if isinstance(value, list):
+        if kind == "tuple":
+            return tuple(
+                _tuples_where_typed(v, d) for v, d in zip(value, desc["items"], strict=False)
+            )
+        if kind in ("set", "frozenset"):
+            return (set if kind == "set" else frozenset)(
+                _tuples_where_typed(v, desc["of"]) for v in value
+            )
+        if kind == "list":
+            items = [_tuples_where_typed(v, desc["of"]) for v in value]
+            return tuple(items) if desc.get("as") == "tuple" else items
+    return value
+
+
+def _result(
+    mode: str,
+    smallest: Verdict | None,
+    first: Verdict | None,
+    tries: int,
+    seconds: float,
+    searched: dict,
+) -> RefuteResult:
+    if smallest is None or first is None:
+        return RefuteResult(
+            found=False,
+            mode=mode,  # type: ignore[arg-type]
+            tries=tries,
+            seconds=round(seconds, 3),
+            searched=searched,
+            summary=_nothing_found(mode, tries, searched),
+        )
+    return RefuteResult(
+        found=True,
+        mode=mode,  # type: ignore[arg-type]
+        kind=smallest.kind,
+        input=_shown_input(smallest.input),
+        original_input=_shown_input(first.input),
+        expected=smallest.expected,
+        actual=smallest.actual,
+        error=smallest.error,
+        tries=tries,
+        seconds=round(seconds, 3),
+        searched=searched,
+        summary=_found(mode, smallest),
+    )
+
+
+def _shown_input(value: Any) -> Any:
+    """The input as JSON (tuples become lists, other odd values their tagged form)."""
+    if isinstance(value, str):
+        return value
+    plain = value[0] if isinstance(value, tuple) and len(value) == 1 else list(value)
+    return _plain(encode(plain))
+
+
+def _plain(data: Any) -> Any:
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
+    if isinstance(data, dict) and data.get("$") in ("tuple", "set", "frozenset"):
+        return [_plain(v) for v in data["v"]]
+    return data
+
+
+def _found(mode: str, verdict: Verdict) -> str:
+    shown = verdict.input if isinstance(verdict.input, str) else _call_text(verdict.input)
+    if mode == "witness":
+        return f"witness found: {shown}"
+    wrong = f"expected {verdict.expected}, got {verdict.actual}"
+    if mode == "property":
+        wrong = f"the output {verdict.actual} breaks the property"
+    detail = {
+        "wrong_output": wrong,
+        "crash": f"it crashed: {verdict.error}",
+        "timeout": f"it did not finish: {verdict.error}",
+    }[verdict.kind or "wrong_output"]
+    if verdict.kind == "wrong_output" and verdict.error:
+        detail += f" ({verdict.error})"
+    return f"counterexample: {shown}: {detail}"
+
+
+def _call_text(args: tuple[Any, ...]) -> str:
+    return "(" + ", ".join(repr(a) for a in args) + ")"
+
+
+def _nothing_found(mode: str, tries: int, searched: dict) -> str:
+    what = "no witness" if mode == "witness" else "no counterexample"
+    scope = f"; {searched['small_scope']}" if "small_scope" in searched else ""
+    return (
+        f"{what} found in {tries} inputs (longest collection {searched.get('longest', 0)}, "
+        f"largest integer {searched.get('largest_int', 0)}{scope}). "
+        "This is not a proof: inputs outside the search may still fail."
+    )

@@ -1,0 +1,324 @@
+"""Input domains: from a type description to special values, small-scope enumeration and
+Hypothesis strategies.
+
+A type description is the JSON the sandbox gives for a parameter's type hint
+(``{"t": "list", "of": {"t": "int"}}``; see ``_inside._type_of``), or one learnt from
+seed inputs. Values are built outside the sandbox, where a dataclass is a
+:class:`~agentkit_refute.values.Record`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from hypothesis import strategies as st
+
+from agentkit.errors import AgentkitError
+from agentkit_refute.values import Record, decode, size_key
+
+__all__ = [
+    "DomainError",
+    "args_strategy",
+    "boundary_inputs",
+    "describe_value",
+    "small_inputs",
+]
+
+Desc = dict[str, Any]
+MAX_LIST = 64  # longest collection the random search draws
+
+
+class DomainError(AgentkitError):
+    """The input domain cannot be worked out (no type hint and no seeds, or an odd hint)."""
+
+
+# -- Hypothesis strategies ---------------------------------------------------------------
+
+
+def args_strategy(params: Sequence[Desc]) -> st.SearchStrategy[tuple[Any, ...]]:
+    """One tuple of positional arguments per draw."""
+    return st.tuples(*(strategy(p) for p in params))
+
+
+def strategy(desc: Desc) -> st.SearchStrategy[Any]:
+    kind = desc["t"]
+    scalars = {
+        # Hypothesis's unbounded integers are mostly tiny or huge; the middle ranges are
+        # where "x > 100"-style bugs and puzzles live, so they get draws of their own.
+        "int": st.one_of(st.integers(-1000, 1000), st.integers(-(10**6), 10**6), st.integers()),
+        "float": st.floats(allow_nan=False, allow_infinity=False),
+        "bool": st.booleans(),
+        "str": st.text(max_size=MAX_LIST),
+        "bytes": st.binary(max_size=MAX_LIST),
+        "none": st.none(),
+    }
+    if kind in scalars:
+        return scalars[kind]
+    if kind == "list":
+        items = st.lists(strategy(desc["of"]), max_size=MAX_LIST)
+        return items.map(tuple) if desc.get("as") == "tuple" else items
+    if kind in ("set", "frozenset"):
+        items = st.sets(strategy(desc["of"]), max_size=MAX_LIST)
+        return items.map(frozenset) if kind == "frozenset" else items
+    if kind == "tuple":
+        return st.tuples(*(strategy(item) for item in desc["items"]))
+    if kind == "dict":
+        return st.dictionaries(strategy(desc["key"]), strategy(desc["value"]), max_size=MAX_LIST)
+    if kind == "union":
+        return st.one_of(*(strategy(option) for option in desc["options"]))
+    if kind == "literal":
+        return st.sampled_from([decode(v) for v in desc["values"]])
+    if kind == "dataclass":
+        names = [name for name, _ in desc["fields"]]
+        fields = st.tuples(*(strategy(field) for _, field in desc["fields"]))
+        return fields.map(
+            lambda values: Record(desc["name"], tuple(zip(names, values, strict=True)))
+        )
+    raise DomainError(f"cannot search inputs of type {desc.get('repr', kind)}")
+
+
+# -- special values first ----------------------------------------------------------------
+
+SPECIAL: dict[str, list[Any]] = {
+    "int": [0, 1, -1, 2, -2, 3, 10, -10, 100, 1000, -1000, 2**31 - 1, -(2**31), 2**63, 10**18],
+    "float": [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 0.1, 2.5, -2.5, 1e-9, 1e9, 1e300, -1e300],
+    "bool": [False, True],
+    "str": ["", " ", "a", "A", "aa", "ab", "ba", "a b", "0", "-1", "\n", "é", "😀", "a" * 100],
+    "bytes": [b"", b"\x00", b"a", b"\xff", b"ab", b"\x00" * 100],
+    "none": [None],
+}
+
+
+def boundary_values(desc: Desc, limit: int = 40) -> list[Any]:
+    """Special values of a type: zero, signs, extremes, empties, duplicates, orderings."""
+    kind = desc["t"]
+    if kind in SPECIAL:
+        return SPECIAL[kind][:limit]
+    if kind in ("list", "set", "frozenset"):
+        return _unique(_special_collections(desc, limit))[:limit]
+    if kind == "tuple":
+        return _product([boundary_values(item, 6) for item in desc["items"]], limit)
+    if kind == "dict":
+        keys, values = boundary_values(desc["key"], 4), boundary_values(desc["value"], 4)
+        pairs = [{}] + [{k: v} for k, v in itertools.product(keys, values)]
+        pairs += [dict(zip(keys, values, strict=False))]
+        return pairs[:limit]
+    if kind == "union":
+        return _unique(list(_roundrobin(boundary_values(o, limit) for o in desc["options"])))[
+            :limit
+        ]
+    if kind == "literal":
+        return [decode(v) for v in desc["values"]][:limit]
+    if kind == "dataclass":
+        return [_record(desc, values) for values in _product(_field_values(desc, 5), limit)]
+    raise DomainError(f"cannot search inputs of type {desc.get('repr', kind)}")
+
+
+def _special_collections(desc: Desc, limit: int) -> list[Any]:
+    items = boundary_values(desc["of"], 8)
+    small = items[:4]
+    lists: list[list[Any]] = [[]]
+    lists += [[x] for x in small]
+    lists += [[x, x] for x in small]  # duplicates
+    lists += [[a, b] for a, b in itertools.permutations(small[:3], 2)]  # both orders
+    if desc["of"]["t"] == "int":
+        lists += [[1, 2, 3], [3, 2, 1], [1, 1, 2], [2, 1, 1], [-1, -2, -3], [0, -1, 1]]
+        lists += [list(range(20)), list(range(20, 0, -1)), [1] * 20, list(range(-10, 10))]
+        lists += [[(-1) ** i * i for i in range(50)], list(range(100))]
+    else:
+        lists += [small * 3, items, items[::-1]]
+    return [_as_kind(desc, value) for value in lists]
+
+
+def _as_kind(desc: Desc, items: list[Any]) -> Any:
+    kind = desc["t"]
+    try:
+        if kind == "set":
+            return set(items)
+        if kind == "frozenset":
+            return frozenset(items)
+    except TypeError:  # unhashable items
+        return None
+    return tuple(items) if desc.get("as") == "tuple" else items
+
+
+def boundary_inputs(params: Sequence[Desc], limit: int = 400) -> list[tuple[Any, ...]]:
+    return _product([boundary_values(p) for p in params], limit)
+
+
+# -- small-scope exhaustive enumeration --------------------------------------------------
+
+MAX_SMALL_LENGTH = 5  # 3,906 lists of up to 5 items in [-2, 2]; 6 would be 19,531 more
+SMALL_FLOATS = [0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 1.5, 3.0]
+
+
+def small_values(desc: Desc, level: int) -> list[Any]:
+    """Every value of "size" at most ``level`` (bounded magnitudes, lengths and alphabets)."""
+    kind = desc["t"]
+    if kind == "int":
+        return [0] + [s * n for n in range(1, level + 1) for s in (1, -1)]
+    if kind == "float":
+        return SMALL_FLOATS[: 2 * level + 1]
+    if kind == "bool":
+        return [False, True][: level + 1]
+    if kind in ("str", "bytes"):
+        alphabet = "ab" if kind == "str" else b"\x00\x01"
+        longest = min(level, 2 * MAX_SMALL_LENGTH)
+        words = ["".join(w) for n in range(longest + 1) for w in itertools.product("ab", repeat=n)]
+        return words if kind == "str" else [bytes(alphabet[ord(c) - 97] for c in w) for w in words]
+    if kind == "none":
+        return [None]
+    if kind in ("list", "set", "frozenset"):
+        # Short collections of the smallest items: length grows with the level, the item
+        # range stays at [-2, 2] (or its like), or the count explodes.
+        items = small_values(desc["of"], min(max(level - 1, 1), 2))
+        longest = min(level, MAX_SMALL_LENGTH)
+        lists = [list(c) for n in range(longest + 1) for c in itertools.product(items, repeat=n)]
+        return [v for v in _unique([_as_kind(desc, items) for items in lists]) if v is not None]
+    if kind == "tuple":
+        return _product([small_values(i, level) for i in desc["items"]], 5000)
+    if kind == "dict":
+        keys, values = small_values(desc["key"], level), small_values(desc["value"], level)
+        entries = list(itertools.product(keys, values))
+        dicts = [{}] + [dict([e]) for e in entries]
+        if level >= 2:
+            dicts += [dict([a, b]) for a, b in itertools.combinations(entries, 2) if a[0] != b[0]]
+        return dicts
+    if kind == "union":
+        return _unique([v for option in desc["options"] for v in small_values(option, level)])
+    if kind == "literal":
+        return [decode(v) for v in desc["values"]]
+    if kind == "dataclass":
+        return [_record(desc, v) for v in _product(_field_values(desc, level, small=True), 5000)]
+    raise DomainError(f"cannot search inputs of type {desc.get('repr', kind)}")
+
+
+def small_inputs(
+    params: Sequence[Desc], max_level: int = 64, limit: int = 6000
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """``(level, args)`` for all small argument tuples, level by level, simplest first."""
+    seen: set[str] = set()
+    sizes: list[int] = []
+    for level in range(max_level + 1):
+        choices = [small_values(p, level) for p in params]
+        if [len(c) for c in choices] == sizes:
+            return  # the domain is exhausted: every larger level is the same
+        sizes = [len(c) for c in choices]
+        fresh = [args for args in _product(choices, limit) if repr(args) not in seen]
+        fresh.sort(key=size_key)
+        for args in fresh:
+            if len(seen) >= limit:
+                return
+            seen.add(repr(args))
+            yield level, args
+
+
+# -- learning a type from seed inputs ----------------------------------------------------
+
+
+def describe_value(value: Any) -> Desc:
+    """A type description that covers ``value`` (used when seeds stand in for hints)."""
+    for kind, types in (
+        ("bool", bool),
+        ("int", int),
+        ("float", float),
+        ("str", str),
+        ("bytes", bytes),
+    ):
+        if isinstance(value, types):
+            return {"t": kind}
+    if value is None:
+        return {"t": "none"}
+    if isinstance(value, list | tuple | set | frozenset):
+        kind = (
+            "set"
+            if isinstance(value, set)
+            else "frozenset"
+            if isinstance(value, frozenset)
+            else "list"
+        )
+        item = _merge([describe_value(v) for v in value]) if value else {"t": "int"}
+        desc = {"t": kind, "of": item}
+        return {**desc, "as": "tuple"} if isinstance(value, tuple) else desc
+    if isinstance(value, dict):
+        keys = _merge([describe_value(k) for k in value]) if value else {"t": "str"}
+        values = _merge([describe_value(v) for v in value.values()]) if value else {"t": "int"}
+        return {"t": "dict", "key": keys, "value": values}
+    if isinstance(value, Record):
+        return {
+            "t": "dataclass",
+            "name": value.name,
+            "fields": [[k, describe_value(v)] for k, v in value.fields],
+        }
+    raise DomainError(f"cannot learn an input type from the seed {value!r}")
+
+
+def _merge(descs: list[Desc]) -> Desc:
+    unique = list({repr(d): d for d in descs}.values())
+    if len(unique) == 1:
+        return unique[0]
+    if {d["t"] for d in unique} == {"int", "float"}:
+        return {"t": "float"}
+    return {"t": "union", "options": unique}
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _product(choices: list[list[Any]], limit: int) -> list[tuple[Any, ...]]:
+    """The cartesian product, simplest combinations first (by summed index), capped."""
+    if not choices:
+        return [()]
+    if any(not c for c in choices):
+        return []
+    depth = sum(len(c) - 1 for c in choices)
+    out: list[tuple[Any, ...]] = []
+    for total in range(depth + 1):
+        for index in _compositions(total, [len(c) for c in choices]):
+            out.append(tuple(c[i] for c, i in zip(choices, index, strict=True)))
+            if len(out) >= limit:
+                return out
+    return out
+
+
+def _compositions(total: int, sizes: list[int]) -> Iterator[tuple[int, ...]]:
+    if len(sizes) == 1:
+        if total < sizes[0]:
+            yield (total,)
+        return
+    for first in range(min(total, sizes[0] - 1) + 1):
+        for rest in _compositions(total - first, sizes[1:]):
+            yield (first, *rest)
+
+
+def _field_values(desc: Desc, level: int, small: bool = False) -> list[list[Any]]:
+    pick = small_values if small else boundary_values
+    return [pick(field, level) for _, field in desc["fields"]]
+
+
+def _record(desc: Desc, values: tuple[Any, ...]) -> Record:
+    return Record(
+        desc["name"], tuple((name, v) for (name, _), v in zip(desc["fields"], values, strict=True))
+    )
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    seen, out = set(), []
+    for value in values:
+        key = repr(value)
+        if key not in seen:
+            seen.add(key)
+            out.append(value)
+    return out
+
+
+def _roundrobin(lists: Iterator[list[Any]]) -> Iterator[Any]:
+    for group in itertools.zip_longest(*lists, fillvalue=_roundrobin):
+        yield from (v for v in group if v is not _roundrobin)
+
+
+def is_finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

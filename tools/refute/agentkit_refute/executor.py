@@ -1,0 +1,319 @@
+"""Judging inputs: run them in the sandbox and decide pass, fail or invalid.
+
+Two sandboxed workers, never one: the *subject* runs the code under suspicion (the
+candidate, or the predicate of a witness search) and the *oracle* runs the code that
+judges it (the reference, the property, the checker, the generator, the validator, a
+precondition). Model-written code therefore cannot reach the code that grades it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+from typing import Any, Literal
+
+from agentkit.worker import SandboxedWorker
+from agentkit_refute.compare import Mode, same_output, same_text
+from agentkit_refute.targets import Target
+from agentkit_refute.values import decode, encode
+
+Kind = Literal["wrong_output", "crash", "timeout"]
+INSIDE = "agentkit_refute._inside"
+MIN_QUICK_TIMEOUT = 0.25  # a first, short time limit; a timeout is then confirmed at the full one
+
+
+@dataclasses.dataclass
+class Verdict:
+    """What one input showed."""
+
+    status: Literal["pass", "fail", "invalid"]
+    input: Any = None  # an args tuple, or a stdin text
+    kind: Kind | None = None
+    expected: str | None = None
+    actual: str | None = None
+    error: str | None = None
+
+
+@dataclasses.dataclass
+class Oracle:
+    """How outputs are judged."""
+
+    mode: Literal["differential", "property", "witness"]
+    reference: Target | None = None
+    prop: Target | None = None
+    checker: Target | None = None
+    precondition: Target | None = None
+    validator: Target | None = None
+    compare: Mode = "exact"
+    tolerance: float = 1e-9
+
+
+class Executor:
+    """Runs inputs through the subject and the oracle workers, in batches."""
+
+    def __init__(self, subject: Target, oracle: Oracle, *, timeout: float) -> None:
+        self.subject, self.oracle, self.timeout = subject, oracle, timeout
+        needs_oracle = oracle.mode != "witness" or oracle.precondition or oracle.validator
+        with concurrent.futures.ThreadPoolExecutor(2) as starting:
+            subject_worker = starting.submit(_started, "refute-subject")
+            oracle_worker = starting.submit(_started, "refute-oracle") if needs_oracle else None
+            self.subject_worker = subject_worker.result()
+            self.oracle_worker = oracle_worker.result() if oracle_worker else None
+        self.tries = 0
+        self.confirm_timeouts = True  # off while shrinking; the final answer is confirmed
+
+    def close(self) -> None:
+        for worker in (self.subject_worker, self.oracle_worker):
+            if worker is not None:
+                worker.close()
+
+    # -- primitives ----------------------------------------------------------------
+
+    def describe(self, target: Target, *, on_subject: bool) -> dict[str, Any]:
+        worker = self.subject_worker if on_subject else self._oracle()
+        reply = worker.call(
+            "describe",
+            timeout=60,
+            source=target.source,
+            filename=target.filename,
+            entry=target.entry,
+        )
+        if reply["status"] != "ok":
+            return reply
+        return {"status": "ok", **reply["description"]}
+
+    def call(
+        self,
+        target: Target,
+        inputs: list[Any],
+        *,
+        timeout: float,
+        on_subject: bool,
+        entry: str | None = None,
+    ) -> list[dict]:
+        worker = self.subject_worker if on_subject else self._oracle()
+        return worker.call(
+            "call_batch",
+            timeout=len(inputs) * timeout + 30,
+            source=target.source,
+            filename=target.filename,
+            entry=entry or target.entry,
+            inputs=inputs,
+            limit=timeout,
+        )
+
+    def run_programs(
+        self, target: Target, stdins: list[str], *, timeout: float, on_subject: bool
+    ) -> list[dict]:
+        worker = self.subject_worker if on_subject else self._oracle()
+        return worker.call(
+            "program_batch",
+            timeout=len(stdins) * timeout + 30,
+            source=target.source,
+            filename=target.filename,
+            stdins=stdins,
+            limit=timeout,
+        )
+
+    def generate(self, generator: Target, draws: list[list[int]]) -> list[dict]:
+        return self._oracle().call(
+            "generate_batch",
+            timeout=len(draws) * self.timeout + 30,
+            source=generator.source,
+            filename=generator.filename,
+            entry=generator.entry,
+            draws=draws,
+            limit=self.timeout,
+        )
+
+    def _oracle(self) -> SandboxedWorker:
+        assert self.oracle_worker is not None
+        return self.oracle_worker
+
+    # -- judging functions -------------------------------------------------------------
+
+    def judge(self, inputs: list[tuple[Any, ...]]) -> list[Verdict]:
+        """One verdict per argument tuple."""
+        verdicts = [Verdict("invalid", args) for args in inputs]
+        encoded = [encode(list(args)) for args in inputs]
+        live = self._admissible(encoded)
+        if self.oracle.mode == "witness":
+            self._judge_witness(verdicts, encoded, live)
+        elif self.oracle.mode == "property":
+            self._judge_property(verdicts, encoded, live)
+        else:
+            self._judge_differential(verdicts, encoded, live)
+        return verdicts
+
+    def _admissible(self, encoded: list[Any]) -> list[int]:
+        if self.oracle.precondition is None:
+            return list(range(len(encoded)))
+        replies = self.call(
+            self.oracle.precondition, encoded, timeout=self.timeout, on_subject=False
+        )
+        return [
+            i
+            for i, reply in enumerate(replies)
+            if reply["status"] == "ok" and decode(reply["output"])
+        ]
+
+    def _judge_differential(
+        self, verdicts: list[Verdict], encoded: list[Any], live: list[int]
+    ) -> None:
+        assert self.oracle.reference is not None
+        expected = self.call(
+            self.oracle.reference,
+            [encoded[i] for i in live],
+            timeout=self.timeout,
+            on_subject=False,
+        )
+        fine = [i for i, reply in zip(live, expected, strict=True) if reply["status"] == "ok"]
+        wanted = {i: reply for i, reply in zip(live, expected, strict=True)}
+        actual = self._run_subject([encoded[i] for i in fine], [wanted[i]["seconds"] for i in fine])
+        for index, got in zip(fine, actual, strict=True):
+            verdicts[index] = self._compare_outputs(verdicts[index].input, wanted[index], got)
+
+    def _compare_outputs(self, args: tuple[Any, ...], want: dict, got: dict) -> Verdict:
+        self.tries += 1
+        failure = _failure(args, got)
+        if failure:
+            failure.expected = _show(want["output"])
+            return failure
+        expected, actual = decode(want["output"]), decode(got["output"])
+        if self.oracle.checker is not None:
+            ok, error = self._check(self.oracle.checker, [_input_value(args), expected, actual])
+        else:
+            ok = same_output(expected, actual, self.oracle.compare, self.oracle.tolerance)
+            error = None
+            if ok and want.get("args_after") != got.get("args_after"):
+                ok, error = False, f"it changed its arguments to {_show(got.get('args_after'))}"
+        if ok:
+            return Verdict("pass", args)
+        return Verdict(
+            "fail", args, "wrong_output", _show(want["output"]), _show(got["output"]), error
+        )
+
+    def _judge_property(self, verdicts: list[Verdict], encoded: list[Any], live: list[int]) -> None:
+        assert self.oracle.prop is not None
+        actual = self._run_subject([encoded[i] for i in live], None)
+        for index, got in zip(live, actual, strict=True):
+            args = verdicts[index].input
+            self.tries += 1
+            failure = _failure(args, got)
+            if failure:
+                verdicts[index] = failure
+                continue
+            ok, error = self._check(self.oracle.prop, [_input_value(args), decode(got["output"])])
+            verdicts[index] = (
+                Verdict("pass", args)
+                if ok
+                else Verdict(
+                    "fail",
+                    args,
+                    "wrong_output",
+                    None,
+                    _show(got["output"]),
+                    error or "the property is false",
+                )
+            )
+
+    def _judge_witness(self, verdicts: list[Verdict], encoded: list[Any], live: list[int]) -> None:
+        replies = self.call(
+            self.subject, [encoded[i] for i in live], timeout=self.timeout, on_subject=True
+        )
+        for index, reply in zip(live, replies, strict=True):
+            self.tries += 1
+            args = verdicts[index].input
+            if reply["status"] == "ok" and decode(reply["output"]) is True:
+                verdicts[index] = Verdict(
+                    "fail",
+                    args,
+                    "wrong_output",
+                    "False",
+                    "True",
+                    "a witness: the predicate holds here",
+                )
+            else:
+                verdicts[index] = Verdict("pass", args)
+
+    def _check(self, target: Target, args: list[Any]) -> tuple[bool, str | None]:
+        reply = self.call(target, [encode(args)], timeout=self.timeout, on_subject=False)[0]
+        if reply["status"] == "ok":
+            return bool(decode(reply["output"])), None
+        return False, f"{target.entry} raised {reply.get('error') or reply['status']}"
+
+    def _run_subject(self, encoded: list[Any], reference_seconds: list[float] | None) -> list[dict]:
+        """Candidate outcomes; a timeout under the short limit is confirmed at the full one."""
+        quick = self.timeout
+        if reference_seconds:
+            quick = min(self.timeout, max(MIN_QUICK_TIMEOUT, 20 * max(reference_seconds)))
+        replies = self.call(self.subject, encoded, timeout=quick, on_subject=True)
+        for index, reply in enumerate(replies):
+            if reply["status"] == "timeout" and quick < self.timeout and self.confirm_timeouts:
+                replies[index] = self.call(
+                    self.subject, [encoded[index]], timeout=self.timeout, on_subject=True
+                )[0]
+        return replies
+
+    # -- judging programs --------------------------------------------------------------
+
+    def judge_programs(self, stdins: list[str]) -> list[Verdict]:
+        verdicts = [Verdict("invalid", text) for text in stdins]
+        live = list(range(len(stdins)))
+        if self.oracle.validator is not None:
+            replies = self.call(
+                self.oracle.validator,
+                [encode([t]) for t in stdins],
+                timeout=self.timeout,
+                on_subject=False,
+            )
+            live = [i for i, r in enumerate(replies) if r["status"] == "ok" and decode(r["output"])]
+        assert self.oracle.reference is not None
+        expected = self.run_programs(
+            self.oracle.reference, [stdins[i] for i in live], timeout=self.timeout, on_subject=False
+        )
+        fine = [(i, want) for i, want in zip(live, expected, strict=True) if want["status"] == "ok"]
+        quick = min(self.timeout, max([MIN_QUICK_TIMEOUT] + [20 * w["seconds"] for _, w in fine]))
+        actual = self.run_programs(
+            self.subject, [stdins[i] for i, _ in fine], timeout=quick, on_subject=True
+        )
+        for (index, want), got in zip(fine, actual, strict=True):
+            if got["status"] == "timeout" and quick < self.timeout and self.confirm_timeouts:
+                got = self.run_programs(
+                    self.subject, [stdins[index]], timeout=self.timeout, on_subject=True
+                )[0]
+            self.tries += 1
+            verdicts[index] = self._compare_texts(stdins[index], want, got)
+        return verdicts
+
+    def _compare_texts(self, stdin: str, want: dict, got: dict) -> Verdict:
+        failure = _failure(stdin, got)
+        if failure:
+            failure.expected = want["output"]
+            return failure
+        if same_text(want["output"], got["output"], self.oracle.compare, self.oracle.tolerance):
+            return Verdict("pass", stdin)
+        return Verdict("fail", stdin, "wrong_output", want["output"], got["output"])
+
+
+def _started(label: str) -> SandboxedWorker:
+    worker = SandboxedWorker(INSIDE, label=label)
+    worker.start()
+    return worker
+
+
+def _failure(given: Any, got: dict) -> Verdict | None:
+    if got["status"] == "timeout":
+        return Verdict("fail", given, "timeout", error=f"no answer within {got['seconds']:.2g} s")
+    if got["status"] in ("error", "crash"):
+        return Verdict("fail", given, "crash", error=got.get("error"))
+    return None
+
+
+def _input_value(args: tuple[Any, ...]) -> Any:
+    """What a property sees as "the input": the argument, or the tuple of several."""
+    return args[0] if len(args) == 1 else args
+
+
+def _show(encoded: Any) -> str:
+    return repr(decode(encoded)) if encoded is not None else "None"
