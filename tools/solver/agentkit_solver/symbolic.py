@@ -6,6 +6,7 @@ from typing import Literal
 
 import agentkit
 from agentkit import ToolResult
+from agentkit.sandbox import SandboxLimits
 from agentkit.worker import WorkerCallError, WorkerCrashed, WorkerTimeout
 from agentkit_solver import _pool
 
@@ -104,4 +105,7 @@ def _explain(exc: WorkerCallError) -> str:
     # Our own input errors read as a sentence already; sympy's need their type to make sense.
     if exc.type_name == "ExpressionError":
         return exc.message
+    if exc.type_name == "MemoryError":
+        limit = SandboxLimits.from_config().memory_mb
+        return f"ran out of memory (the sandbox allows {limit} MB)"
     return f"{exc.type_name}: {exc.message}" if exc.message else exc.type_name
