@@ -80,10 +80,10 @@ def backend_for_language(language: str) -> ProofBackend:
     for backend in all_backends().values():
         if wanted == backend.name or wanted in backend.languages:
             return backend
-    names = sorted(n for b in all_backends().values() for n in (b.name, *b.languages))
+    names = sorted({n for b in all_backends().values() for n in (b.name, *b.languages)})
     raise ProverError(
         f"unknown proof language {language!r}{did_you_mean(wanted, names)} "
-        f"(known: {', '.join(dict.fromkeys(names))})"
+        f"(known: {', '.join(names)})"
     )
 
 
