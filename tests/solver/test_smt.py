@@ -70,6 +70,13 @@ def test_smtlib_minimize_and_maximize_commands():
     assert top["objectives"] == {"(* 2 x)": 18} and top["model"] == {"x": 9}
 
 
+def test_push_and_pop_leave_the_assertions_in_force_at_the_end():
+    out = solve_smt(
+        smtlib="(declare-const x Int)(push 1)(assert (> x 5))(pop 1)(assert (< x 3))(check-sat)"
+    )
+    assert out["status"] == "sat" and out["model"]["x"] < 3
+
+
 def test_model_values_keep_their_kind():
     out = solve_smt(
         smtlib="""
@@ -173,6 +180,11 @@ def test_hard_query_past_the_time_limit_is_unknown():
             {"smtlib": "(declare-const x Int)(assert (> x 1)"},
             "smt: the command 'assert' is missing",
         ),
+        (
+            {"smtlib": "(declare-const x Int)(check-sat)(assert (> x 1))(check-sat)"},
+            "smt: the script has 2 check-sat commands; this tool answers one",
+        ),
+        ({"smtlib": "(check-sat-assuming (true))"}, "check-sat-assuming is not supported"),
         ({"constraints": ["x.real > 1"], "variables": INTS}, "attribute access is not allowed"),
         ({"constraints": ["__import__('os')"], "variables": INTS}, "calling __import__ is not"),
         ({"constraints": ["(lambda: x)() > 1"], "variables": INTS}, "lambda is not allowed"),

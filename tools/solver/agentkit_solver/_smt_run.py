@@ -12,7 +12,7 @@ from typing import Any
 import z3
 
 from agentkit_solver import _smt_compact as compact
-from agentkit_solver._smtlib import ScriptError, commands
+from agentkit_solver._smtlib import Command, ScriptError, commands
 
 ALGEBRAIC_DIGITS = 20
 
@@ -123,6 +123,7 @@ def _from_smtlib(
     ]
     script = "\n".join([text, *filter(None, extra)])
     found = commands(script)
+    _one_check(found)
     goals = [c for c in found if c.head in ("minimize", "maximize") and c.arguments]
     want_core = unsat_core or any(c.head == "get-unsat-core" for c in found)
     solver = z3.Optimize(ctx=ctx) if goals else z3.Solver(ctx=ctx)
@@ -143,7 +144,19 @@ def _from_smtlib(
     return query
 
 
-def _label(command: Any) -> str:
+def _one_check(found: list[Command]) -> None:
+    """Refuse scripts whose meaning needs more than one check of the final assertions."""
+    if any(c.head == "check-sat-assuming" for c in found):
+        raise SmtInputError("check-sat-assuming is not supported; assert the assumptions instead")
+    checks = sum(c.head == "check-sat" for c in found)
+    if checks > 1:
+        raise SmtInputError(
+            f"the script has {checks} check-sat commands; this tool answers one "
+            "(the assertions in force at the end): send one query per script"
+        )
+
+
+def _label(command: Command) -> str:
     """The ``:named`` label of ``(assert (! term :named label))``, or ''."""
     words = command.arguments[0].replace("(", " ( ").replace(")", " ) ").split()
     for word, following in itertools.pairwise(words):

@@ -33,8 +33,10 @@ def solve_smt(
 ) -> dict[str, Any]:
     """Check satisfiability with z3; give exactly one of ``smtlib`` and ``constraints``.
 
-    ``smtlib`` is an SMT-LIB 2 script. Its declarations, definitions, assertions and
-    ``(minimize t)``/``(maximize t)`` commands are read and then checked once; with
+    ``smtlib`` is an SMT-LIB 2 script. Its declarations, definitions, assertions
+    (push/pop included) and ``(minimize t)``/``(maximize t)`` commands are read, and
+    the assertions in force at the end are checked once (so a script with more than one
+    ``(check-sat)`` is refused, as is ``check-sat-assuming``); with
     ``(get-unsat-core)`` in it (or ``unsat_core=True``), assertions labelled
     ``(! t :named n)`` give the core. Here ``minimize``/``maximize`` are SMT-LIB terms.
 
