@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from agentkit_prover.coq.output import assumptions, checker_summary, diagnostics
+from agentkit_prover.coq.locate import Locator
+from agentkit_prover.coq.output import Diagnostic, assumptions, checker_summary, diagnostics
 from agentkit_prover.coq.scan import scan
 from agentkit_prover.coq.text import Positions, mask, sentences
 
@@ -112,3 +113,12 @@ def test_checker_summary_and_print_assumptions_are_read():
     )
     assert assumptions(printed) == ["proof.cheat", "proof.f is assumed to be guarded."]
     assert assumptions("Closed under the global context\n") == []
+
+
+def test_an_error_in_another_file_is_not_placed_in_this_one():
+    source = "Require Import Broken.\nTheorem t : True. Proof. exact I. Qed.\n"
+    failure = Locator(source, mask(source), []).error(
+        Diagnostic("Error", "Syntax error.", line=2, start=0, end=5, file="/lib/Broken.v")
+    )
+    assert failure.error.line is None
+    assert failure.error.message == "in /lib/Broken.v, line 2: Syntax error."

@@ -10,8 +10,10 @@ failure.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from agentkit_prover.coq.output import Diagnostic
+from agentkit_prover.coq.session import LIBRARY
 from agentkit_prover.coq.text import Positions, sentence_end, skip_blank
 from agentkit_prover.result import ProofError
 
@@ -37,16 +39,22 @@ class Locator:
 
     def error(self, diagnostic: Diagnostic) -> Failure:
         """An ``Error:`` from coqc: at its position, or at the end when it has none."""
-        message = diagnostic.message
-        if diagnostic.line is None or diagnostic.start is None or diagnostic.end is None:
-            # "There are pending proofs ...": the goals left are those at the end.
-            return Failure(ProofError(message=message), prefix_end=len(self.source))
-        start = self.positions.char_of_line_byte(diagnostic.line, diagnostic.start)
-        end = self.positions.char_of_line_byte(diagnostic.line, diagnostic.end)
+        line, start, end = diagnostic.line, diagnostic.start, diagnostic.end
+        if diagnostic.file is not None and Path(diagnostic.file).name != f"{LIBRARY}.v":
+            message = f"in {diagnostic.file}, line {line}: {diagnostic.message}"
+        elif line is not None and start is not None and end is not None:
+            return self._located(diagnostic.message, line, start, end)
+        else:
+            message = diagnostic.message
+        # "There are pending proofs ...": the goals left are those at the end.
+        return Failure(ProofError(message=message), prefix_end=len(self.source))
+
+    def _located(self, message: str, line: int, start_byte: int, end_byte: int) -> Failure:
+        start = self.positions.char_of_line_byte(line, start_byte)
+        end = self.positions.char_of_line_byte(line, end_byte)
         sentence_start, sentence_stop = self._sentence_at(start)
-        return Failure(
-            self._error(message, start, end, sentence_start, sentence_stop), sentence_start
-        )
+        error = self._error(message, start, end, sentence_start, sentence_stop)
+        return Failure(error, sentence_start)
 
     def timeout(self, seconds: float) -> Failure:
         """The sentence that was running when the time ran out: the one after the last run."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_LOCATION = re.compile(r'^File "[^"]*", line (\d+), characters (\d+)-(\d+):\n', re.M)
+_LOCATION = re.compile(r'^File "([^"]*)", line (\d+), characters (\d+)-(\d+):\n', re.M)
 _DIAGNOSTIC_START = re.compile(r"^(Error|Warning):", re.M)
 _TIME_LINE = re.compile(r"^Chars (\d+) - (\d+) \[", re.M)
 _SUMMARY_TITLE = re.compile(r"^\* ([^:]+):\s*(.*)$")
@@ -22,6 +22,7 @@ class Diagnostic:
     line: int | None = None
     start: int | None = None  # bytes from the start of ``line``
     end: int | None = None
+    file: str | None = None  # as coqc names it, e.g. "./proof.v"
 
 
 def diagnostics(stderr: str) -> list[Diagnostic]:
@@ -32,22 +33,22 @@ def diagnostics(stderr: str) -> list[Diagnostic]:
         found += _blocks(stderr[: headers[0].start() if headers else len(stderr)], None)
     for i, header in enumerate(headers):
         stop = headers[i + 1].start() if i + 1 < len(headers) else len(stderr)
-        line, start, end = (int(g) for g in header.groups())
-        found += _blocks(stderr[header.end() : stop], (line, start, end))
+        file, line, start, end = header.group(1), *(int(g) for g in header.groups()[1:])
+        found += _blocks(stderr[header.end() : stop], (line, start, end, file))
     return found
 
 
-def _blocks(text: str, location: tuple[int, int, int] | None) -> list[Diagnostic]:
+def _blocks(text: str, location: tuple[int, int, int, str] | None) -> list[Diagnostic]:
     """The diagnostics in one stretch of stderr; only the first owns the location."""
     starts = list(_DIAGNOSTIC_START.finditer(text))
     if not starts and text.strip():  # an anomaly or a fatal error in another format
-        return [Diagnostic("Error", text.strip(), *(location or (None, None, None)))]
+        return [Diagnostic("Error", text.strip(), *(location or ()))]
     found = []
     for i, start in enumerate(starts):
         stop = starts[i + 1].start() if i + 1 < len(starts) else len(text)
         message = text[start.end() : stop].strip()
         here = location if i == 0 else None
-        found.append(Diagnostic(start.group(1), message, *(here or (None, None, None))))
+        found.append(Diagnostic(start.group(1), message, *(here or ())))
     return found
 
 
