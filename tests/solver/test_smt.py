@@ -48,6 +48,18 @@ def test_smtlib_unsat_core_from_named_assertions_and_get_unsat_core():
     )
     assert out["status"] == "unsat" and out["unsat_core"] == ["big", "small"]
     assert out["model"] is None
+    optimising = solve_smt(
+        smtlib="(declare-const x Int)(assert (! (> x 5) :named big))(assert (! (< x 3) :named small))",
+        minimize="x",
+        unsat_core=True,
+    )
+    assert optimising["status"] == "unsat" and optimising["unsat_core"] == ["big", "small"]
+
+
+def test_errors_point_at_the_script_own_lines_when_a_core_is_asked_for():
+    script = "(declare-const x Int)\n(assert (! (> x 5) :named big))\n(assert (< x z))"
+    with pytest.raises(SolverError, match="line 3 column 13: unknown constant z"):
+        solve_smt(smtlib=script, unsat_core=True)
 
 
 def test_smtlib_unsat_without_asking_for_a_core_gives_none():

@@ -15,6 +15,7 @@ from agentkit_solver import _smt_compact as compact
 from agentkit_solver._smtlib import Command, ScriptError, commands
 
 ALGEBRAIC_DIGITS = 20
+_CORES_ON = "(set-option :produce-unsat-cores true)"
 
 
 class SmtInputError(ValueError):
@@ -128,8 +129,13 @@ def _from_smtlib(
     want_core = unsat_core or any(c.head == "get-unsat-core" for c in found)
     solver = z3.Optimize(ctx=ctx) if goals else z3.Solver(ctx=ctx)
     if want_core:
-        # Without it z3 drops the :named labels, and the core comes back empty.
-        script = "(set-option :produce-unsat-cores true)\n" + script
+        # Without it z3 drops the :named labels and the core comes back empty. A Solver
+        # keeps it from a parse of its own, so z3's line numbers stay the script's; an
+        # Optimize needs it in the same text (on line 1, so line numbers still hold).
+        if goals:
+            script = f"{_CORES_ON} {script}"
+        else:
+            solver.from_string(_CORES_ON)
     try:
         solver.from_string(script)
     except z3.Z3Exception as exc:
