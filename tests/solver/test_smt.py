@@ -49,7 +49,8 @@ def test_smtlib_unsat_core_from_named_assertions_and_get_unsat_core():
     assert out["status"] == "unsat" and out["unsat_core"] == ["big", "small"]
     assert out["model"] is None
     optimising = solve_smt(
-        smtlib="(declare-const x Int)(assert (! (> x 5) :named big))(assert (! (< x 3) :named small))",
+        smtlib="(declare-const x Int)"
+        "(assert (! (> x 5) :named big)) (assert (! (< x 3) :named small))",
         minimize="x",
         unsat_core=True,
     )
