@@ -100,6 +100,40 @@ class _Child:
             }
         return json.loads(line)
 
+    def ask_many(
+        self, request: dict[str, Any], field: str, values: list[Any], timeout: float
+    ) -> list[dict[str, Any]]:
+        """``request`` for each value (as ``field``), answered in a stream; stops early
+        at the first input that times out or kills the child (its reply is the last)."""
+        if not self.pid:
+            self._fork()
+        started = time.monotonic()
+        try:
+            os.write(
+                self.requests,
+                json.dumps({**request, "many": field, field: values}).encode() + b"\n",
+            )
+        except OSError:
+            return [{"status": "crash", "error": self._death(), "seconds": 0.0}]
+        replies = []
+        while len(replies) < len(values):
+            line = self._read_line(started + timeout)
+            if line is None:
+                self.kill()
+                return [*replies, {"status": "timeout", "seconds": time.monotonic() - started}]
+            if not line:
+                return [
+                    *replies,
+                    {
+                        "status": "crash",
+                        "error": self._death(),
+                        "seconds": time.monotonic() - started,
+                    },
+                ]
+            replies.append(json.loads(line))
+            started = time.monotonic()
+        return replies
+
     def kill(self) -> None:
         if self.pid:
             with contextlib.suppress(ProcessLookupError):
@@ -164,9 +198,10 @@ def _serve(source: str, filename: str, requests: int, replies: int) -> None:
         module, loaded = None, _error(exc)
     for line in os.fdopen(requests, "rb"):
         request = json.loads(line)
-        reply = loaded or _answer(module, request)
-        data = json.dumps(reply).encode()
-        reply_file.write(data + b"\n")
+        field = request.pop("many", None)
+        singles = [{**request, field: value} for value in request[field]] if field else [request]
+        for single in singles:  # one write each: the parent times every input on its own
+            reply_file.write(json.dumps(loaded or _answer(module, single)).encode() + b"\n")
     os._exit(0)
 
 

@@ -1,0 +1,431 @@
+"""Counterexample search against real sandboxed workers and real Hypothesis."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from agentkit_refute import RefuteError, Target, refute
+from agentkit_refute.plugin import CounterexampleVerifier
+
+AGENTKIT = str(Path(sys.executable).with_name("agentkit"))
+
+
+def write(tmp_path: Path, name: str, code: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(code))
+    return path
+
+
+def fn(tmp_path: Path, code: str, entry: str, name: str = "code.py") -> Target:
+    return Target.function(write(tmp_path, name, code), entry)
+
+
+PAIR = """
+def reference(xs: list[int]) -> int:
+    return len(set(xs))
+
+def candidate(xs: list[int]) -> int:  # counts runs, not distinct values
+    return sum(1 for i, x in enumerate(xs) if i == 0 or x != xs[i - 1])
+"""
+
+
+def test_wrong_output_is_found_and_shrunk_to_a_minimal_input(tmp_path):
+    code = write(tmp_path, "pair.py", PAIR)
+    result = refute(
+        Target.function(code, "candidate"), reference=Target.function(code, "reference"), budget=10
+    )
+    assert result.found and result.kind == "wrong_output"
+    assert result.input == [0, 1, 0]  # the smallest list where runs != distinct values
+    assert (result.expected, result.actual) == ("2", "3")
+    assert result.tries > 0 and result.seconds < 10
+
+
+def test_correct_candidate_yields_no_counterexample_and_says_what_was_searched(tmp_path):
+    code = write(
+        tmp_path,
+        "ok.py",
+        """
+        def reference(xs: list[int]) -> int:
+            return len(set(xs))
+
+        def candidate(xs: list[int]) -> int:
+            seen = {}
+            for x in xs:
+                seen[x] = True
+            return len(seen)
+    """,
+    )
+    result = refute(
+        Target.function(code, "candidate"), reference=Target.function(code, "reference"), budget=4
+    )
+    assert not result.found and result.kind is None
+    assert result.searched["small"] == 3906 and result.searched["random"] > 100
+    assert "not a proof" in result.summary and "every input up to size 5" in result.summary
+
+
+def test_crash_on_some_inputs_is_a_counterexample_of_kind_crash(tmp_path):
+    code = write(
+        tmp_path,
+        "crash.py",
+        """
+        def reference(xs: list[int]) -> float:
+            return sum(xs) / len(xs) if xs else 0.0
+
+        def candidate(xs: list[int]) -> float:
+            return sum(xs) / len(xs)
+    """,
+    )
+    result = refute(
+        Target.function(code, "candidate"), reference=Target.function(code, "reference"), budget=5
+    )
+    assert result.kind == "crash" and result.input == []
+    assert "ZeroDivisionError" in result.error
+
+
+def test_non_termination_is_a_counterexample_of_kind_timeout(tmp_path):
+    code = write(
+        tmp_path,
+        "loop.py",
+        """
+        def reference(n: int) -> int:
+            return abs(n)
+
+        def candidate(n: int) -> int:
+            while n != 0 and n != 3:
+                n -= 1 if n > 0 else -1
+            while n == 3:
+                pass
+            return 0
+    """,
+    )
+    result = refute(
+        Target.function(code, "candidate"),
+        reference=Target.function(code, "reference"),
+        budget=5,
+        timeout=1,
+    )
+    # 1 is wrong output first (0 instead of 1); a timeout needs n >= 3 and comes later.
+    assert result.found and result.kind == "wrong_output" and result.input == 1
+    code = write(
+        tmp_path,
+        "loop2.py",
+        """
+        def reference(n: int) -> int:
+            return n
+
+        def candidate(n: int) -> int:
+            while n == 4 or n == -4:
+                pass
+            return n
+    """,
+    )
+    result = refute(
+        Target.function(code, "candidate"),
+        reference=Target.function(code, "reference"),
+        budget=5,
+        timeout=1,
+    )
+    assert result.kind == "timeout" and result.input == 4
+
+
+def test_mutating_the_argument_is_reported(tmp_path):
+    code = write(
+        tmp_path,
+        "mut.py",
+        """
+        def reference(xs: list[int]) -> int:
+            return max(xs, default=0)
+
+        def candidate(xs: list[int]) -> int:
+            xs.sort()
+            return xs[-1] if xs else 0
+    """,
+    )
+    result = refute(
+        Target.function(code, "candidate"), reference=Target.function(code, "reference"), budget=5
+    )
+    assert result.found and result.input == [1, 0]
+    assert "changed its arguments" in result.error
+
+
+def test_exact_comparison_is_type_strict_and_float_comparison_is_not(tmp_path):
+    code = write(
+        tmp_path,
+        "mean.py",
+        """
+        def reference(xs: list[int]) -> int:
+            return sum(xs) // len(xs) if xs else 0
+
+        def candidate(xs: list[int]) -> float:
+            return sum(xs) / len(xs) if xs else 0.0
+    """,
+    )
+    exact = refute(
+        Target.function(code, "candidate"), reference=Target.function(code, "reference"), budget=3
+    )
+    assert exact.found and exact.input == [] and (exact.expected, exact.actual) == ("0", "0.0")
+    same = write(
+        tmp_path,
+        "same.py",
+        """
+        def reference(xs: list[int]) -> int:
+            return len(xs)
+
+        def candidate(xs: list[int]) -> float:
+            return float(len(xs))
+    """,
+    )
+    loose = refute(
+        Target.function(same, "candidate"),
+        reference=Target.function(same, "reference"),
+        budget=1,
+        compare="float",
+    )
+    assert not loose.found
+
+
+def test_property_oracle(tmp_path):
+    code = write(
+        tmp_path,
+        "sort.py",
+        """
+        def is_sorted_permutation(xs, out):
+            return out == sorted(xs)
+
+        def my_sort(xs: list[int]) -> list[int]:
+            return sorted(set(xs))
+    """,
+    )
+    result = refute(
+        Target.function(code, "my_sort"),
+        prop=Target.function(code, "is_sorted_permutation"),
+        budget=5,
+    )
+    assert result.found and result.mode == "property" and result.input == [0, 0]
+    assert result.actual == "[0]" and "breaks the property" in result.summary
+
+
+def test_witness_search_finds_a_satisfying_input(tmp_path):
+    code = write(
+        tmp_path,
+        "puzzle.py",
+        """
+        def f(x: int, modulus: int = 1009) -> bool:
+            return x > 100 and x * x % modulus == 2
+    """,
+    )
+    result = refute(witness=Target.function(code, "f"), budget=20)
+    assert result.found and result.mode == "witness"
+    assert result.input > 100 and result.input**2 % 1009 == 2
+
+
+def test_seeds_give_the_shape_when_there_are_no_type_hints(tmp_path):
+    code = write(
+        tmp_path,
+        "untyped.py",
+        """
+        def reference(pairs):
+            return sorted(pairs)
+
+        def candidate(pairs):
+            return sorted(pairs, key=lambda p: p[:1])  # ignores all but the first item
+    """,
+    )
+    seeds = [[[1, 2], [0, 5]]]
+    result = refute(
+        Target.function(code, "candidate"),
+        reference=Target.function(code, "reference"),
+        seeds=seeds,
+        budget=5,
+    )
+    assert result.found and result.input == [[0, 0], [0]]  # sorted() puts [0] first
+    with pytest.raises(RefuteError, match="no usable type hint for pairs"):
+        refute(
+            Target.function(code, "candidate"),
+            reference=Target.function(code, "reference"),
+            budget=1,
+        )
+
+
+def test_precondition_beside_the_reference_filters_inputs(tmp_path):
+    code = write(
+        tmp_path,
+        "search.py",
+        """
+        def precondition(xs: list[int], x: int) -> bool:
+            return xs == sorted(xs)
+
+        def reference(xs: list[int], x: int) -> bool:
+            return x in xs
+
+        def candidate(xs: list[int], x: int) -> bool:  # a correct binary search
+            lo, hi = 0, len(xs)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if xs[mid] < x:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            return lo < len(xs) and xs[lo] == x
+    """,
+    )
+    result = refute(
+        Target.function(code, "candidate"), reference=Target.function(code, "reference"), budget=2
+    )
+    assert not result.found and result.searched["invalid"] > 0
+
+
+def test_stdin_programs_with_generator_and_validator(tmp_path):
+    ref = write(
+        tmp_path,
+        "ref.py",
+        "n = int(input())\nxs = list(map(int, input().split()))\nprint(max(xs) - min(xs))\n",
+    )
+    cand = write(
+        tmp_path,
+        "cand.py",
+        "n = int(input())\nxs = list(map(int, input().split()))\nprint(max(xs) - xs[0])\n",
+    )
+    gen = write(
+        tmp_path,
+        "gen.py",
+        """
+        def generate(rng, size):
+            n = rng.randint(1, size)
+            return f"{n}\\n" + " ".join(str(rng.randint(-9, 9)) for _ in range(n)) + "\\n"
+    """,
+    )
+    val = write(
+        tmp_path,
+        "val.py",
+        """
+        def validate(text):
+            n, *rest = text.split("\\n")
+            return len(rest[0].split()) == int(n)
+    """,
+    )
+    result = refute(
+        Target.program(cand),
+        reference=Target.program(ref),
+        generator=Target.function(gen, "generate"),
+        validator=Target.function(val, "validate"),
+        budget=10,
+    )
+    assert result.found and result.kind == "wrong_output"
+    n, numbers = result.input.split("\n")[:2]
+    xs = [int(v) for v in numbers.split()]
+    assert int(n) == len(xs) and min(xs) < xs[0]
+
+
+def test_candidate_cannot_tamper_with_the_reference_or_the_host(tmp_path):
+    evil = write(
+        tmp_path,
+        "evil.py",
+        """
+        import builtins
+        builtins.sorted = lambda xs, **kw: [0]  # would fool a reference in the same process
+        open("/tmp/agentkit-refute-evil-marker", "w").write("x")
+
+        def candidate(xs: list[int]) -> list[int]:
+            return sorted(xs)
+    """,
+    )
+    good = write(
+        tmp_path,
+        "good.py",
+        """
+        def reference(xs: list[int]) -> list[int]:
+            return sorted(xs)
+    """,
+    )
+    result = refute(
+        Target.function(evil, "candidate"), reference=Target.function(good, "reference"), budget=3
+    )
+    assert result.found and result.input == [] and result.actual == "[0]"
+    assert not os.path.exists("/tmp/agentkit-refute-evil-marker")  # its /tmp was private
+
+
+def test_bad_requests_are_one_line_errors(tmp_path):
+    code = write(tmp_path, "pair.py", PAIR)
+    with pytest.raises(RefuteError, match="exactly one of"):
+        refute(Target.function(code, "candidate"), budget=1)
+    with pytest.raises(RefuteError, match="no such file"):
+        Target.function(tmp_path / "missing.py", "f")
+    with pytest.raises(RefuteError, match="has no function 'nope'"):
+        refute(
+            Target.function(code, "candidate"), reference=Target.function(code, "nope"), budget=1
+        )
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AGENTKIT_LOAD_PLUGINS": "refute"}
+    return subprocess.run(
+        [AGENTKIT, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
+    )
+
+
+def test_cli_prints_the_counterexample_and_exits_1(tmp_path):
+    write(tmp_path, "pair.py", PAIR)
+    shown = run_cli(
+        "refute",
+        "pair.py",
+        "--entry",
+        "candidate",
+        "--reference",
+        "pair.py:reference",
+        cwd=tmp_path,
+    )
+    assert shown.returncode == 1, shown.stderr
+    assert shown.stdout.startswith("counterexample: ([0, 1, 0]): expected 2, got 3")
+    as_json = run_cli(
+        "refute",
+        "pair.py",
+        "--entry",
+        "candidate",
+        "--reference",
+        "pair.py:reference",
+        "--json",
+        cwd=tmp_path,
+    )
+    document = json.loads(as_json.stdout)
+    assert (
+        document["found"] and document["input"] == [0, 1, 0] and document["kind"] == "wrong_output"
+    )
+    usage = run_cli("refute", "pair.py", "--reference", "pair.py", cwd=tmp_path)
+    assert usage.returncode == 2 and usage.stderr.count("\n") == 1
+    assert "name the function to refute with --entry" in usage.stderr
+
+
+def test_tool_call_through_the_cli(tmp_path):
+    args = {
+        "candidate": "def f(x: int) -> int:\n    return abs(x) if x != 7 else 0\n",
+        "entry": "f",
+        "reference": "def f(x: int) -> int:\n    return abs(x)\n",
+    }
+    shown = run_cli("tools", "call", "refute", "--args", json.dumps(args), "--json", cwd=tmp_path)
+    result = json.loads(shown.stdout)
+    assert result["ok"] and result["output"]["found"] and result["output"]["input"] == 7
+
+
+def test_counterexample_verifier_fails_a_wrong_answer_and_never_passes_one():
+    verifier = CounterexampleVerifier()
+    problem = {
+        "entry": "double",
+        "reference": "def double(x: int) -> int:\n    return 2 * x\n",
+        "budget": 2,
+    }
+    wrong = "def double(x: int) -> int:\n    return x + 2\n"
+    right = "def double(x: int) -> int:\n    return x + x\n"
+    assert verifier.applies_to(wrong, problem) and not verifier.applies_to(wrong, "a question")
+    failed = verifier.verify(wrong, problem)
+    assert failed.status == "failed" and failed.counterexample["input"] == 0
+    assert failed.counterexample["expected"] == "0" and failed.counterexample["actual"] == "2"
+    survived = verifier.verify({"code": right}, problem)
+    assert survived.status == "undecided" and "not a proof" in survived.feedback
