@@ -1,4 +1,4 @@
-"""The ``check_proof`` tool and :func:`check_source`, which the CLI shares."""
+"""The ``check_proof`` tool, and the Python API under it (check_source, check_claim)."""
 
 from __future__ import annotations
 

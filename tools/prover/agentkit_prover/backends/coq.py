@@ -26,7 +26,7 @@ from agentkit_prover.coq.audit import Audit, audit
 from agentkit_prover.coq.locate import Failure, Locator
 from agentkit_prover.coq.output import Diagnostic, diagnostics, executed_sentences
 from agentkit_prover.coq.scan import Scan, scan
-from agentkit_prover.coq.session import CoqSession, require_coq
+from agentkit_prover.coq.session import CoqSession
 from agentkit_prover.coq.text import mask
 from agentkit_prover.result import Gap, ProofResult
 
@@ -49,7 +49,6 @@ class CoqBackend:
         return not masked.lstrip().startswith("(") and bool(_COQ_WORDS.search(masked))
 
     def check(self, source: str, *, timeout: float = DEFAULT_TIMEOUT) -> ProofResult:
-        require_coq()
         started = time.monotonic()
         with CoqSession(source, timeout=timeout) as session:
             result = _check(session, source, timeout)
