@@ -1,7 +1,10 @@
 """One z3 query, from SMT-LIB text or the compact form, answered as JSON.
 
-Runs inside the sandboxed worker: imports z3, never agentkit. Each query gets its own
-z3 context, so nothing one script declares leaks into the next.
+Runs inside the sandboxed worker: imports z3, never agentkit. Each SMT-LIB script
+gets a z3 context of its own, because z3's parser remembers names (``:named`` labels)
+per context and they would leak into the next script's model. Compact queries build
+terms through the API, which leaves nothing behind, so they share one context and
+skip the few milliseconds a new one costs.
 """
 
 from __future__ import annotations
@@ -33,18 +36,27 @@ def solve(
     time_limit: float = 10.0,
 ) -> dict[str, Any]:
     """The result dict of :func:`agentkit_solver.smt.solve_smt` (see there)."""
-    ctx = z3.Context()
     try:
         if smtlib is not None:
-            query = _from_smtlib(smtlib, minimize, maximize, unsat_core, ctx)
+            query = _from_smtlib(smtlib, minimize, maximize, unsat_core, z3.Context())
         else:
             query = _from_constraints(
-                constraints or [], variables or {}, minimize, maximize, unsat_core, ctx
+                constraints or [], variables or {}, minimize, maximize, unsat_core, _shared()
             )
     except (compact.ConstraintError, ScriptError) as exc:
         raise SmtInputError(str(exc)) from None
     query.solver.set("timeout", max(1, int(time_limit * 1000)))
     return query.answer()
+
+
+_shared_context: z3.Context | None = None
+
+
+def _shared() -> z3.Context:
+    global _shared_context
+    if _shared_context is None:
+        _shared_context = z3.Context()
+    return _shared_context
 
 
 class _Query:
