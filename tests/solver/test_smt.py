@@ -118,6 +118,19 @@ def test_compact_constraints_with_chained_comparisons_implies_and_not():
     assert 0 <= x < 10 and y == x + 3 and (x <= 2 or y > 8) and x != 6
 
 
+def test_compact_functions_and_integer_division():
+    out = solve_smt(
+        constraints=[
+            "x == min(3, y) + max(1, 2, 7) + abs(-4)",
+            "y == (5 if x > 100 else 2)",
+            "distinct(x, y, 0)",
+            "z // 2 == 3 and z % 2 == 1",
+        ],
+        variables={"x": "Int", "y": "Int", "z": "Int"},
+    )
+    assert out["model"] == {"x": 13, "y": 2, "z": 7}
+
+
 def test_negating_a_claim_proves_it():
     # The prover's pattern: a claim holds when "not (claim)" is unsat.
     claim = "implies(x > 2 and y > 2, x * y > 4)"

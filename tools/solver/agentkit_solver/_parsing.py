@@ -34,76 +34,19 @@ TRANSFORMATIONS = (
     convert_xor,
 )
 
-_CORE_NAMES = [
-    "E",
-    "I",
-    "pi",
-    "oo",
-    "zoo",
-    "nan",
-    "GoldenRatio",
-    "EulerGamma",
-    "Catalan",
-    "Symbol",
-    "Function",
-    "Integer",
-    "Float",
-    "Rational",
-    "Eq",
-    "Ne",
-    "Lt",
-    "Le",
-    "Gt",
-    "Ge",
-    "Mod",
-    "gcd",
-    "lcm",
-    "Sum",
-    "Product",
-    "Integral",
-    "Derivative",
-    "Limit",
-    "diff",
-    "integrate",
-    "limit",
-    "summation",
-    "product",
-    "Interval",
-    "FiniteSet",
-    "Union",
-    "Intersection",
-    "Complement",
-    "EmptySet",
-    "And",
-    "Or",
-    "Not",
-    "Xor",
-]
+# Beyond sympy.functions: constants, what the parser's own output calls (Symbol,
+# Integer, ...), relations, sets and the unevaluated calculus objects.
+_CONSTANTS = ("E", "I", "pi", "oo", "zoo", "nan", "GoldenRatio", "EulerGamma", "Catalan")
+_PARSER_OUTPUT = ("Symbol", "Function", "Integer", "Float", "Rational")
+_RELATIONS = ("Eq", "Ne", "Lt", "Le", "Gt", "Ge", "And", "Or", "Not", "Xor")
+_SETS = ("Interval", "FiniteSet", "Union", "Intersection", "Complement", "EmptySet")
+_CALCULUS = ("Sum", "Product", "Integral", "Derivative", "Limit", "diff", "integrate")
+_MORE = ("limit", "summation", "product", "Mod", "gcd", "lcm")
+_CORE_NAMES = (*_CONSTANTS, *_PARSER_OUTPUT, *_RELATIONS, *_SETS, *_CALCULUS, *_MORE)
 
-_ALLOWED_OPERATORS = frozenset(
-    [
-        "+",
-        "-",
-        "*",
-        "/",
-        "//",
-        "%",
-        "**",
-        "^",
-        "(",
-        ")",
-        ",",
-        "<",
-        ">",
-        "<=",
-        ">=",
-        "==",
-        "=",
-        "&",
-        "|",
-        "~",
-    ]
-)
+_ARITHMETIC = {"+", "-", "*", "/", "//", "%", "**", "^", "(", ")", ","}
+_COMPARISONS = {"<", ">", "<=", ">=", "==", "="}
+_ALLOWED_OPERATORS = frozenset({*_ARITHMETIC, *_COMPARISONS, "&", "|", "~"})
 _ALLOWED_KEYWORDS = frozenset({"True", "False"})
 # ``=`` or ``==`` makes an equation; ``<=`` and ``>=`` contain ``=`` but are not equations.
 _EQUATION_SIGN = re.compile(r"(?<![<>=!])==?(?!=)")

@@ -220,12 +220,9 @@ class _Translator:
             return z3.If(args[0] >= 0, args[0], -args[0], self.ctx)
         if name == "distinct":
             return z3.Distinct(*args)
-        pick = (
-            (lambda a, b: z3.If(a <= b, a, b))
-            if name == "min"
-            else (lambda a, b: z3.If(a >= b, a, b))
-        )
-        return reduce(pick, args)
+        if name == "min":
+            return reduce(lambda a, b: z3.If(a <= b, a, b, self.ctx), args)
+        return reduce(lambda a, b: z3.If(a >= b, a, b, self.ctx), args)
 
     def _boolean(self, value: Any, where: str) -> z3.BoolRef:
         if isinstance(value, bool):
