@@ -120,3 +120,12 @@ def test_index_help_lists_its_commands(isolated_agentkit):
     assert completed.returncode == 0
     for command in ("add", "search", "list", "remove"):
         assert f"  {command} " in completed.stdout
+
+
+def test_list_shows_a_broken_index_without_hiding_the_others(corpus, isolated_agentkit):
+    home = isolated_agentkit
+    ok_json(home, "index", "add", str(corpus), "--index", "good")
+    (home / "indexes" / "broken.db").write_text("not a database " * 100)
+    listed = {row["name"]: row for row in ok_json(home, "index", "list")}
+    assert listed["good"]["chunks"] == 5
+    assert "file is not a database" in listed["broken"]["error"]

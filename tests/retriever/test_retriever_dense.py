@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -126,23 +127,52 @@ def test_tool_searches_densely_in_process(topics, monkeypatch):
     assert retrieve.name == "retrieve"
 
 
-def test_missing_dense_extra_is_a_one_line_install_hint(topics, isolated_agentkit):
-    without_extra = (
-        "import sys; sys.modules['sentence_transformers'] = None; "
-        "from agentkit.cli import main; sys.argv = ['agentkit'] + sys.argv[1:]; main()"
-    )
-    completed = subprocess.run(
-        [sys.executable, "-c", without_extra, "index", "add", str(topics), "--dense", "--json"],
+WITHOUT_EXTRA = (
+    "import sys; sys.modules['sentence_transformers'] = None; "
+    "from agentkit.cli import main; sys.argv = ['agentkit'] + sys.argv[1:]; main()"
+)
+
+
+def agentkit_without_extra(home, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command line in an environment where sentence-transformers cannot be imported."""
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_EXTRA, *args],
         capture_output=True,
         text=True,
         timeout=60,
-        env=cli_env(isolated_agentkit),
+        env=cli_env(home),
     )
+
+
+def test_missing_dense_extra_is_a_one_line_install_hint(topics, isolated_agentkit):
+    completed = agentkit_without_extra(isolated_agentkit, "index", "add", str(topics), "--dense")
     assert completed.returncode == 1 and completed.stdout == ""
     assert completed.stderr.strip() == (
         "Error: dense retrieval needs the 'dense' extra: pip install 'agentkit-retriever[dense]'"
     )
     assert not index_file(isolated_agentkit).exists()
+
+
+def test_dense_index_without_the_extra_falls_back_to_bm25_and_says_so(topics, isolated_agentkit):
+    update_index(None, [topics], dense_vectors=True)
+    home = isolated_agentkit
+    completed = agentkit_without_extra(home, "index", "search", "database file", "--json")
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    assert result["mode"] == "bm25" and result["hits"][0]["title"] == "Storage"
+    assert "dense extra is missing" in result["note"]
+    explicit = agentkit_without_extra(home, "index", "search", "car", "--mode", "dense")
+    assert explicit.returncode == 1
+    assert explicit.stderr.strip().endswith("pip install 'agentkit-retriever[dense]'")
+
+
+def test_dense_searches_from_many_threads_at_once(topics):
+    update_index(None, [topics], dense_vectors=True)
+    queries = ["car", "tropical fruit", "database on disk", "garage"] * 3
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        firsts = list(pool.map(lambda q: names(q, mode="dense")[0], queries))
+    assert firsts[:4] == ["vehicles.md", "fruit.md", "storage.md", "vehicles.md"]
+    assert firsts == firsts[:4] * 3
 
 
 def test_dense_search_through_the_command_line(topics, isolated_agentkit):

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from agentkit.cli._output import json_option, print_json, print_table
+from agentkit_retriever.errors import RetrieverError
 from agentkit_retriever.search import MODES, SearchResult, search
 from agentkit_retriever.store import DEFAULT_INDEX, Index, index_names, remove_index
 from agentkit_retriever.update import UpdateReport, update_index
@@ -124,8 +125,11 @@ def list_command(as_json: bool) -> None:
     """List the indexes under $AGENTKIT_HOME/indexes with their sizes and counts."""
     rows = []
     for name in index_names():
-        with Index.open(name) as index:
-            rows.append({"name": name, **index.stats().to_dict()})
+        try:
+            with Index.open(name) as index:
+                rows.append({"name": name, **index.stats().to_dict()})
+        except RetrieverError as exc:  # one broken file should not hide the others
+            rows.append({"name": name, "error": str(exc)})
     if as_json:
         print_json(rows)
         return
@@ -134,6 +138,8 @@ def list_command(as_json: bool) -> None:
         return
     table = [
         [r["name"], str(r["files"]), str(r["chunks"]), _size(r["size_bytes"]), r["model"] or "-"]
+        if "error" not in r
+        else [r["name"], "-", "-", "-", f"error: {r['error']}"]
         for r in rows
     ]
     print_table(table, ["NAME", "FILES", "CHUNKS", "SIZE", "DENSE MODEL"])

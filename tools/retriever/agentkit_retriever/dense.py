@@ -35,13 +35,19 @@ MAX_QUERY_CHARS = 2000
 
 _models: dict[str, Any] = {}
 _model_lock = threading.Lock()
+# A fast tokenizer may not be used by two threads at once ("Already borrowed").
+_encode_lock = threading.Lock()
+
+
+def available() -> bool:
+    """Whether the ``dense`` extra is installed."""
+    return all(importlib.util.find_spec(m) is not None for m in ("sentence_transformers", "numpy"))
 
 
 def require_dense() -> None:
     """Raise a one-line error unless the ``dense`` extra is installed."""
-    for module in ("sentence_transformers", "numpy"):
-        if importlib.util.find_spec(module) is None:
-            raise RetrieverError(f"dense retrieval needs the 'dense' extra: {INSTALL_HINT}")
+    if not available():
+        raise RetrieverError(f"dense retrieval needs the 'dense' extra: {INSTALL_HINT}")
 
 
 def load_model(name: str) -> Any:
@@ -88,9 +94,10 @@ def embed(model_name: str, texts: list[str], batch_size: int = 64) -> np.ndarray
     import numpy as np
 
     model = load_model(model_name)
-    vectors = model.encode(
-        texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
-    )
+    with _encode_lock:
+        vectors = model.encode(
+            texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
     return np.asarray(vectors, dtype=np.float32)
 
 

@@ -82,13 +82,13 @@ def search(where: str | None, query: str, *, k: int = 5, mode: Mode | None = Non
     """
     if k < 1:
         raise RetrieverError(f"k must be at least 1, not {k}")
-    note = f"k was capped at {MAX_K}" if k > MAX_K else None
+    notes = [f"k was capped at {MAX_K}"] if k > MAX_K else []
     k = min(k, MAX_K)
     expression = match_expression(query)
     if expression is None:
         raise RetrieverError(f"the query has no words to search for: {query[:80]!r}")
     with Index.open(where) as index, index.snapshot():
-        chosen = _mode(index, mode)
+        chosen = _mode(index, mode, notes)
         if chosen == "bm25":
             ranked = _bm25(index, expression, k)
         elif chosen == "dense":
@@ -97,12 +97,15 @@ def search(where: str | None, query: str, *, k: int = 5, mode: Mode | None = Non
             depth = max(FUSION_DEPTH, 2 * k)
             ranked = _fuse(_bm25(index, expression, depth), _dense(index, query, depth), k)
         hits = _hits(index, ranked)
-    return SearchResult(str(index.path), query, chosen, hits, note)
+    return SearchResult(str(index.path), query, chosen, hits, "; ".join(notes) or None)
 
 
-def _mode(index: Index, mode: Mode | None) -> Mode:
+def _mode(index: Index, mode: Mode | None, notes: list[str]) -> Mode:
     has_vectors = bool(index.meta("model")) and bool(index.meta("dimension"))
     if mode is None:
+        if has_vectors and not dense.available():
+            notes.append(f"BM25 only: the dense extra is missing ({dense.INSTALL_HINT})")
+            return "bm25"
         return "hybrid" if has_vectors else "bm25"
     if mode not in MODES:
         raise RetrieverError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
