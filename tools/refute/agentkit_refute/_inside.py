@@ -43,7 +43,12 @@ def describe(source: str, filename: str, entry: str) -> dict[str, Any]:
 
 
 def call_batch(
-    source: str, filename: str, entry: str, inputs: list[Any], limit: float
+    source: str,
+    filename: str,
+    entry: str,
+    inputs: list[Any],
+    limit: float,
+    stop_on_timeout: bool = False,
 ) -> list[dict[str, Any]]:
     """``entry(*args)`` for each encoded args list, ``limit`` seconds each; one outcome each."""
     child = _child(source, filename)

@@ -151,6 +151,7 @@ def boundary_inputs(params: Sequence[Desc], limit: int = 400) -> list[tuple[Any,
 
 # -- small-scope exhaustive enumeration --------------------------------------------------
 
+SMALL_CAP = 5000  # values of one type per level, at most
 MAX_SMALL_LENGTH = 5  # 3,906 lists of up to 5 items in [-2, 2]; 6 would be 19,531 more
 SMALL_FLOATS = [0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 1.5, 3.0]
 
@@ -176,7 +177,8 @@ def small_values(desc: Desc, level: int) -> list[Any]:
         # range stays at [-2, 2] (or its like), or the count explodes.
         items = small_values(desc["of"], min(max(level - 1, 1), 2))
         longest = min(level, MAX_SMALL_LENGTH)
-        lists = [list(c) for n in range(longest + 1) for c in itertools.product(items, repeat=n)]
+        every = (list(c) for n in range(longest + 1) for c in itertools.product(items, repeat=n))
+        lists = list(itertools.islice(every, SMALL_CAP))  # records as items would explode
         return [v for v in _unique([_as_kind(desc, items) for items in lists]) if v is not None]
     if kind == "tuple":
         return _product([small_values(i, level) for i in desc["items"]], 5000)

@@ -90,6 +90,7 @@ class Executor:
         timeout: float,
         on_subject: bool,
         entry: str | None = None,
+        stop_on_timeout: bool = False,
     ) -> list[dict]:
         worker = self.subject_worker if on_subject else self._oracle()
         return worker.call(
@@ -100,6 +101,7 @@ class Executor:
             entry=entry or target.entry,
             inputs=inputs,
             limit=timeout,
+            stop_on_timeout=stop_on_timeout,
         )
 
     def run_programs(
@@ -174,6 +176,8 @@ class Executor:
             verdicts[index] = self._compare_outputs(verdicts[index].input, wanted[index], got)
 
     def _compare_outputs(self, args: tuple[Any, ...], want: dict, got: dict) -> Verdict:
+        if got["status"] == "skipped":
+            return Verdict("invalid", args)
         self.tries += 1
         failure = _failure(args, got)
         if failure:
@@ -198,6 +202,8 @@ class Executor:
         actual = self._run_subject([encoded[i] for i in live], None)
         for index, got in zip(live, actual, strict=True):
             args = verdicts[index].input
+            if got["status"] == "skipped":
+                continue
             self.tries += 1
             failure = _failure(args, got)
             if failure:
@@ -247,13 +253,16 @@ class Executor:
         quick = self.timeout
         if reference_seconds:
             quick = min(self.timeout, max(MIN_QUICK_TIMEOUT, 20 * max(reference_seconds)))
-        replies = self.call(self.subject, encoded, timeout=quick, on_subject=True)
-        for index, reply in enumerate(replies):
-            if reply["status"] == "timeout" and quick < self.timeout and self.confirm_timeouts:
-                replies[index] = self.call(
-                    self.subject, [encoded[index]], timeout=self.timeout, on_subject=True
-                )[0]
-        return replies
+        replies = self.call(
+            self.subject, encoded, timeout=quick, on_subject=True, stop_on_timeout=True
+        )
+        last = replies[-1] if replies else None
+        if last and last["status"] == "timeout" and quick < self.timeout and self.confirm_timeouts:
+            replies[-1] = self.call(
+                self.subject, [encoded[len(replies) - 1]], timeout=self.timeout, on_subject=True
+            )[0]
+        # Inputs after a timeout were not run: they count as not tried.
+        return replies + [{"status": "skipped"}] * (len(encoded) - len(replies))
 
     # -- judging programs --------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from agentkit_refute.values import size_key
 
 BATCH = 64
 MAX_PROGRAM_SIZE = 40
+MAX_CONFIRMATIONS = 3  # each costs up to the full time limit
 
 
 class RefuteResult(pydantic.BaseModel):
@@ -89,7 +90,8 @@ class Search:
     def _confirmed_smallest(self) -> Verdict:
         """The smallest failure, its timeout (if it is one) confirmed at the full limit."""
         self.executor.confirm_timeouts = True
-        for verdict in sorted(self.failures, key=lambda v: size_key(v.input)):
+        smallest_first = sorted(self.failures, key=lambda v: size_key(v.input))
+        for verdict in smallest_first[:MAX_CONFIRMATIONS]:
             if verdict is self.failures[0] or verdict.kind != "timeout":
                 return verdict
             again = self._judge([verdict.input])[0]
@@ -166,7 +168,7 @@ class Search:
             strategy = draws.map(self._generate_one)
         else:
             strategy = domain.args_strategy(self.params or [])
-        shrink_deadline = self.deadline + max(2.0, 0.5 * self.budget)
+        shrink_deadline = self.deadline + 0.25 * self.budget
 
         @hypothesis_seed(self.random_seed)
         @settings(
