@@ -209,3 +209,9 @@ def test_a_file_that_is_not_sqlite_is_a_one_line_error(tmp_path):
 def test_bad_index_name_is_refused():
     with pytest.raises(RetrieverError, match="bad index name"):
         search("white space", "x")
+
+
+def test_two_spellings_of_one_directory_are_one_root(corpus):
+    update_index(None, [corpus])
+    report = update_index(None, [corpus / "code" / ".."])
+    assert (report.unchanged, report.added, report.files_total) == (3, 0, 3)

@@ -45,7 +45,7 @@ def retrieve(
 
     Returns the best chunks, each with its file path, line range, title, score and
     text. Write the query as plain words (no operators); every word counts, rarer
-    words count more. Indexes are built with ``agentkit index add PATH``.
+    words count more. Indexes are built with `agentkit index add PATH`.
 
     :param query: the words to look for, e.g. "commutativity of addition"
     :param k: how many passages to return (1-50)

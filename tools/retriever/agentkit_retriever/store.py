@@ -18,6 +18,7 @@ them and their dimension are index-wide settings in ``meta``.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import time
@@ -88,7 +89,7 @@ def index_path(where: str | None = None) -> Path:
     """The file of the index named ``where`` (a name, or a path with a slash or ``.db``)."""
     where = where or DEFAULT_INDEX
     if "/" in where or where.endswith(".db"):
-        return Path(where).expanduser().absolute()
+        return Path(os.path.normpath(Path(where).expanduser().absolute()))
     if not NAME.match(where):
         raise RetrieverError(
             f"bad index name {where!r}: use letters, digits, '_', '-' or '.' "

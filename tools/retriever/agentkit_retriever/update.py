@@ -16,6 +16,7 @@ with one warning line.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -120,7 +121,8 @@ def _update(
 
 
 def _existing(path: str | Path) -> Path:
-    resolved = Path(path).expanduser().absolute()
+    # normpath, not resolve: "a/../b" and "b" are one root, but a symlink stays as named.
+    resolved = Path(os.path.normpath(Path(path).expanduser().absolute()))
     if not resolved.exists():
         raise RetrieverError(f"no such file or directory: {path}")
     return resolved
