@@ -1,0 +1,6 @@
+def validate(text: str) -> bool:
+    try:
+        tokens = [int(t) for t in text.split()]
+    except ValueError:
+        return False
+    return bool(tokens) and tokens[0] >= 0 and len(tokens) == tokens[0] + 1

@@ -1,0 +1,8 @@
+import random
+
+
+def generate(rng: random.Random, size: int) -> str:
+    n = rng.randint(2, max(2, size))
+    bound = 10 ** rng.randint(1, 6)
+    xs = [rng.randint(-bound, bound) for _ in range(n)]
+    return f"{n}\n{' '.join(map(str, xs))}\n"
