@@ -21,3 +21,5 @@ bench: setup
 	.venv/bin/python bench/tool_call_overhead.py
 	.venv/bin/python bench/kernel.py
 	.venv/bin/python bench/planner.py
+	.venv/bin/python bench/retriever.py
+	.venv/bin/python bench/counterexamples.py
