@@ -429,3 +429,28 @@ def test_counterexample_verifier_fails_a_wrong_answer_and_never_passes_one():
     assert failed.counterexample["expected"] == "0" and failed.counterexample["actual"] == "2"
     survived = verifier.verify({"code": right}, problem)
     assert survived.status == "undecided" and "not a proof" in survived.feedback
+
+
+def test_dataclass_parameters_reach_the_code_as_the_real_class(tmp_path):
+    code = write(
+        tmp_path,
+        "rects.py",
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class Rect:
+            x: int
+            w: int
+
+        def reference(a: Rect, b: Rect) -> bool:
+            return a.x < b.x + b.w and b.x < a.x + a.w
+
+        def candidate(a: Rect, b: Rect) -> bool:
+            return a.x <= b.x + b.w and b.x <= a.x + a.w  # touching edges count as overlap
+    """,
+    )
+    result = refute(
+        Target.function(code, "candidate"), reference=Target.function(code, "reference"), budget=5
+    )
+    assert result.found and result.kind == "wrong_output" and result.searched["invalid"] == 0

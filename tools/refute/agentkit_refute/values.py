@@ -71,17 +71,17 @@ def encode(value: Any, depth: int = 0) -> Any:
         }
     if isinstance(value, bytes | bytearray):
         return {"$": "bytes", "v": bytes(value).hex()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = [
-            [f.name, encode(getattr(value, f.name), depth + 1)] for f in dataclasses.fields(value)
-        ]
-        return {"$": "dataclass", "name": type(value).__name__, "v": fields}
-    if isinstance(value, Record):
+    if isinstance(value, Record):  # before is_dataclass: Record is one itself
         return {
             "$": "dataclass",
             "name": value.name,
             "v": [[k, encode(v, depth + 1)] for k, v in value.fields],
         }
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = [
+            [f.name, encode(getattr(value, f.name), depth + 1)] for f in dataclasses.fields(value)
+        ]
+        return {"$": "dataclass", "name": type(value).__name__, "v": fields}
     return {"$": "repr", "type": type(value).__name__, "v": _safe_repr(value)}
 
 
