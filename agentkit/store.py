@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,21 @@ def migration(fn: Migration) -> Migration:
     """Append a migration; they run in the order they are defined, once per database."""
     MIGRATIONS.append(fn)
     return fn
+
+
+def apply_migrations(tx: sqlite3.Connection, steps: Sequence[Migration]) -> None:
+    """Run the ``steps`` not yet recorded in the ``_migrations`` table, in order, and
+    record them. Call it inside a write transaction (``BEGIN IMMEDIATE``), so that two
+    processes opening the same database never both apply a step."""
+    tx.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied REAL)")
+    done = {row[0] for row in tx.execute("SELECT name FROM _migrations")}
+    for step in steps:
+        if step.__name__ not in done:
+            step(tx)
+            tx.execute(
+                "INSERT INTO _migrations (name, applied) VALUES (?, ?)",
+                (step.__name__, time.time()),
+            )
 
 
 @migration
@@ -153,18 +168,9 @@ class Store:
         db.execute("COMMIT")
 
     def _migrate(self) -> None:
-        db = self.connect()
-        db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied REAL)")
         # BEGIN IMMEDIATE takes the write lock first, so two processes never both apply.
         with self.transaction() as tx:
-            done = {row[0] for row in tx.execute("SELECT name FROM _migrations")}
-            for step in MIGRATIONS:
-                if step.__name__ not in done:
-                    step(tx)
-                    tx.execute(
-                        "INSERT INTO _migrations (name, applied) VALUES (?, ?)",
-                        (step.__name__, time.time()),
-                    )
+            apply_migrations(tx, MIGRATIONS)
 
     def one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
         """The first row of a query, with the statement finished.

@@ -22,13 +22,14 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from agentkit.config import home
 from agentkit.errors import did_you_mean
+from agentkit.store import Migration, apply_migrations
 from agentkit_retriever.errors import RetrieverError
 
 APPLICATION_ID = 0x616B7278  # "akrx"
@@ -36,7 +37,6 @@ BUSY_TIMEOUT_MS = 30_000
 DEFAULT_INDEX = "default"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
-Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[Migration] = []
 
 
@@ -181,15 +181,7 @@ class Index:
                 return
         with self.transaction() as tx:
             tx.execute(f"PRAGMA application_id={APPLICATION_ID}")
-            tx.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied)")
-            done = {row[0] for row in tx.execute("SELECT name FROM _migrations")}
-            for step in MIGRATIONS:
-                if step.__name__ not in done:
-                    step(tx)
-                    tx.execute(
-                        "INSERT INTO _migrations (name, applied) VALUES (?, ?)",
-                        (step.__name__, time.time()),
-                    )
+            apply_migrations(tx, MIGRATIONS)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
