@@ -132,7 +132,7 @@ def _parameters(
 def _learned_from_seeds(seeds: list[Any], arity: int) -> list[dict]:
     rows = [_as_args(seed, None if arity == 1 else [{}] * arity) for seed in seeds]
     columns = list(zip(*rows, strict=True))
-    return [domain._merge([domain.describe_value(v) for v in column]) for column in columns]
+    return [domain.merged([domain.describe_value(v) for v in column]) for column in columns]
 
 
 def _as_args(seed: Any, params: list[dict] | None) -> tuple[Any, ...]:

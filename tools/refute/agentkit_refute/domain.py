@@ -10,7 +10,6 @@ seed inputs. Values are built outside the sandbox, where a dataclass is a
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -24,6 +23,7 @@ __all__ = [
     "args_strategy",
     "boundary_inputs",
     "describe_value",
+    "merged",
     "small_inputs",
 ]
 
@@ -242,12 +242,12 @@ def describe_value(value: Any) -> Desc:
             if isinstance(value, frozenset)
             else "list"
         )
-        item = _merge([describe_value(v) for v in value]) if value else {"t": "int"}
+        item = merged([describe_value(v) for v in value]) if value else {"t": "int"}
         desc = {"t": kind, "of": item}
         return {**desc, "as": "tuple"} if isinstance(value, tuple) else desc
     if isinstance(value, dict):
-        keys = _merge([describe_value(k) for k in value]) if value else {"t": "str"}
-        values = _merge([describe_value(v) for v in value.values()]) if value else {"t": "int"}
+        keys = merged([describe_value(k) for k in value]) if value else {"t": "str"}
+        values = merged([describe_value(v) for v in value.values()]) if value else {"t": "int"}
         return {"t": "dict", "key": keys, "value": values}
     if isinstance(value, Record):
         return {
@@ -258,7 +258,8 @@ def describe_value(value: Any) -> Desc:
     raise DomainError(f"cannot learn an input type from the seed {value!r}")
 
 
-def _merge(descs: list[Desc]) -> Desc:
+def merged(descs: list[Desc]) -> Desc:
+    """One description covering all of ``descs`` (ints and floats together: float)."""
     unique = list({repr(d): d for d in descs}.values())
     if len(unique) == 1:
         return unique[0]
@@ -320,7 +321,3 @@ def _unique(values: list[Any]) -> list[Any]:
 def _roundrobin(lists: Iterator[list[Any]]) -> Iterator[Any]:
     for group in itertools.zip_longest(*lists, fillvalue=_roundrobin):
         yield from (v for v in group if v is not _roundrobin)
-
-
-def is_finite_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

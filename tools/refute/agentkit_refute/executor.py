@@ -89,43 +89,56 @@ class Executor:
         *,
         timeout: float,
         on_subject: bool,
-        entry: str | None = None,
         stop_on_timeout: bool = False,
     ) -> list[dict]:
-        worker = self.subject_worker if on_subject else self._oracle()
-        return worker.call(
+        """``target``'s function on each encoded argument list, ``timeout`` seconds each."""
+        return self._batch(
             "call_batch",
-            timeout=len(inputs) * timeout + 30,
-            source=target.source,
-            filename=target.filename,
-            entry=entry or target.entry,
+            target,
+            len(inputs),
+            timeout,
+            on_subject,
+            entry=target.entry,
             inputs=inputs,
-            limit=timeout,
             stop_on_timeout=stop_on_timeout,
         )
 
     def run_programs(
         self, target: Target, stdins: list[str], *, timeout: float, on_subject: bool
     ) -> list[dict]:
-        worker = self.subject_worker if on_subject else self._oracle()
-        return worker.call(
-            "program_batch",
-            timeout=len(stdins) * timeout + 30,
-            source=target.source,
-            filename=target.filename,
-            stdins=stdins,
-            limit=timeout,
-        )
+        """The whole program once per stdin text, ``timeout`` seconds each."""
+        return self._batch("program_batch", target, len(stdins), timeout, on_subject, stdins=stdins)
 
     def generate(self, generator: Target, draws: list[list[int]]) -> list[dict]:
-        return self._oracle().call(
+        """``generate(Random(seed), size)`` on the oracle for each ``[seed, size]``."""
+        return self._batch(
             "generate_batch",
-            timeout=len(draws) * self.timeout + 30,
-            source=generator.source,
-            filename=generator.filename,
+            generator,
+            len(draws),
+            self.timeout,
+            False,
             entry=generator.entry,
             draws=draws,
-            limit=self.timeout,
+        )
+
+    def _batch(
+        self,
+        function: str,
+        target: Target,
+        count: int,
+        limit: float,
+        on_subject: bool,
+        **fields: Any,
+    ) -> list[dict]:
+        """One worker call for ``count`` inputs of ``limit`` seconds each (plus a margin)."""
+        worker = self.subject_worker if on_subject else self._oracle()
+        return worker.call(
+            function,
+            timeout=count * limit + 30,
+            source=target.source,
+            filename=target.filename,
+            limit=limit,
+            **fields,
         )
 
     def _oracle(self) -> SandboxedWorker:
