@@ -164,6 +164,27 @@ class Sandbox:
             stacklevel=3,
         )
 
+    def require_reachable(self, path: str | Path, what: str) -> None:
+        """Raise one clear error when the inside cannot reach ``path`` on the host.
+
+        Only matters without bubblewrap: the inside then sees the host filesystem as its
+        own uid, and a private ancestor (a ``mktemp -d`` checkout, say) hides ``path``.
+        """
+        if self.isolated or not self._slot:
+            return
+        target = Path(os.path.realpath(path))
+        for directory in reversed([target, *target.parents]):
+            try:
+                info = directory.stat()
+            except OSError:
+                return  # a missing path fails later, with the real error
+            if info.st_uid != self.uid and not info.st_mode & 0o001:
+                raise SandboxError(
+                    f"without bubblewrap the sandbox uid {self.uid} cannot reach {what} "
+                    f"({target}): {directory} is not searchable by others; install "
+                    f"bubblewrap, or chmod o+x {directory}"
+                )
+
     def subdir(self, name: str, *, owned_by_sandbox: bool = True) -> Path:
         """A directory under the sandbox root, writable from inside unless told otherwise."""
         path = self.root / name

@@ -160,6 +160,9 @@ class SandboxedWorker:
             return
         if self.sandbox.closed:
             raise WorkerError(f"{self.label}: the worker is closed")
+        self.sandbox.require_reachable(sys.prefix, "the Python environment")
+        for path in self.sandbox.policy.readonly_paths:
+            self.sandbox.require_reachable(path, "the worker's code")
         argv = [sys.executable, "-c", BOOT, self.module]
         kwargs = self.sandbox.popen_kwargs()
         kwargs["stdin"] = subprocess.PIPE

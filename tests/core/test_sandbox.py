@@ -17,6 +17,7 @@ import select
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import uuid
@@ -540,3 +541,26 @@ def test_extra_paths_are_visible_read_only_or_writable_as_the_policy_says(tmp_pa
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode().split() == ["from", "the", "host", "EROFS"]
     assert (drop / "out.txt").read_text() == "from inside"
+
+
+def test_a_private_host_directory_is_refused_in_one_line_only_without_bwrap(box):
+    # Not pytest's tmp_path: its base (/tmp/pytest-of-root) is private itself.
+    base = Path(tempfile.mkdtemp(prefix="agentkit-reach-"))
+    try:
+        base.chmod(0o755)
+        private, public = base / "private", base / "public"
+        (private / "env").mkdir(parents=True)
+        (public / "env").mkdir(parents=True)
+        private.chmod(0o700)
+        box.require_reachable(public / "env", "the environment")
+        if box.isolated:  # bubblewrap mounts what it shows: the host's modes do not matter
+            box.require_reachable(private / "env", "the environment")
+            return
+        with pytest.raises(SandboxError) as refused:
+            box.require_reachable(private / "env", "the environment")
+        message = str(refused.value)
+        assert "\n" not in message and f"chmod o+x {private}" in message
+        seen = python(box, f"import os; os.listdir({str(private / 'env')!r})")
+        assert seen.returncode != 0 and b"PermissionError" in seen.stderr
+    finally:
+        shutil.rmtree(base)

@@ -30,6 +30,7 @@ import contextlib
 import os
 import secrets
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,7 @@ class SandboxedKernel:
         """Create the sandbox and start the kernel, retrying failed starts up to the limit."""
         self.sandbox = Sandbox(self.policy, label="kernel")
         try:
+            self.sandbox.require_reachable(sys.prefix, "the Python environment")
             await self._start_with_retries()
         except BaseException:
             await self.shutdown()
