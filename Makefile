@@ -4,10 +4,12 @@
 setup:
 	@bash scripts/setup.sh
 
-# The main job: a real tool call through the CLI, no model needed.
+# The main job, no model needed: counterexample search on a bundled buggy median. It
+# prints the minimal failing input; `refute` exits 1 when it finds one, which is the
+# expected outcome here, so anything else fails the demo.
 demo: setup
-	.venv/bin/agentkit tools call python --args \
-	  '{"code": "import math, sys\nprint(sys.version.split()[0], math.factorial(20))\nsum(1/k**2 for k in range(1, 10**6))"}'
+	.venv/bin/agentkit refute examples/refute/median.py \
+	  --reference examples/refute/median_reference.py; test $$? -eq 1
 
 # Lint, format check, then the whole test suite.
 test: setup lint

@@ -155,7 +155,7 @@ def test_mutating_the_argument_is_reported(tmp_path):
     assert "changed its arguments" in result.error
 
 
-def test_exact_comparison_is_type_strict_and_float_comparison_is_not(tmp_path):
+def test_exact_comparison_is_python_equality_on_numbers_and_float_allows_a_tolerance(tmp_path):
     code = write(
         tmp_path,
         "mean.py",
@@ -167,24 +167,53 @@ def test_exact_comparison_is_type_strict_and_float_comparison_is_not(tmp_path):
             return sum(xs) / len(xs) if xs else 0.0
     """,
     )
+    # 0 and 0.0, or 2 and 2.0, are the same number: the counterexample is a real difference.
     exact = refute(
         Target.function(code, "candidate"), reference=Target.function(code, "reference"), budget=3
     )
-    assert exact.found and exact.input == [] and (exact.expected, exact.actual) == ("0", "0.0")
-    same = write(
+    assert exact.found and sorted(exact.input) == [0, 1]
+    assert (exact.expected, exact.actual) == ("0", "0.5")
+    flags = write(
         tmp_path,
-        "same.py",
+        "flags.py",
         """
-        def reference(xs: list[int]) -> int:
-            return len(xs)
+        def reference(xs: list[int]) -> bool:
+            return len(xs) > 0
 
-        def candidate(xs: list[int]) -> float:
-            return float(len(xs))
+        def candidate(xs: list[int]) -> int:
+            return len(xs)
     """,
     )
+    boolean = refute(
+        Target.function(flags, "candidate"), reference=Target.function(flags, "reference"), budget=3
+    )
+    assert (
+        boolean.found
+        and boolean.input == []
+        and (boolean.expected, boolean.actual)
+        == (
+            "False",
+            "0",
+        )
+    )
+    near = write(
+        tmp_path,
+        "near.py",
+        """
+        def reference(xs: list[int]) -> float:
+            return sum(x / 10 for x in xs)
+
+        def candidate(xs: list[int]) -> float:
+            return sum(xs) / 10
+    """,
+    )
+    strict = refute(
+        Target.function(near, "candidate"), reference=Target.function(near, "reference"), budget=3
+    )
+    assert strict.found  # rounding differs in the last bits
     loose = refute(
-        Target.function(same, "candidate"),
-        reference=Target.function(same, "reference"),
+        Target.function(near, "candidate"),
+        reference=Target.function(near, "reference"),
         budget=1,
         compare="float",
     )

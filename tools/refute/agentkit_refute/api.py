@@ -77,7 +77,13 @@ def refute(
     finally:
         executor.close()
     return _result(
-        mode, smallest, first, executor.tries, time.monotonic() - started, search.searched()
+        mode,
+        subject.entry or "",
+        smallest,
+        first,
+        executor.tries,
+        time.monotonic() - started,
+        search.searched(),
     )
 
 
@@ -165,6 +171,7 @@ def _tuples_where_typed(value: Any, desc: dict) -> Any:
 
 def _result(
     mode: str,
+    entry: str,
     smallest: Verdict | None,
     first: Verdict | None,
     tries: int,
@@ -192,7 +199,7 @@ def _result(
         tries=tries,
         seconds=round(seconds, 3),
         searched=searched,
-        summary=_found(mode, smallest),
+        summary=_found(mode, entry, smallest),
     )
 
 
@@ -212,8 +219,11 @@ def _plain(data: Any) -> Any:
     return data
 
 
-def _found(mode: str, verdict: Verdict) -> str:
-    shown = verdict.input if isinstance(verdict.input, str) else _call_text(verdict.input)
+def _found(mode: str, entry: str, verdict: Verdict) -> str:
+    if isinstance(verdict.input, str):
+        shown = repr(verdict.input)  # a program's stdin
+    else:
+        shown = entry + "(" + ", ".join(repr(a) for a in verdict.input) + ")"
     if mode == "witness":
         return f"witness found: {shown}"
     wrong = f"expected {verdict.expected}, got {verdict.actual}"
@@ -227,10 +237,6 @@ def _found(mode: str, verdict: Verdict) -> str:
     if verdict.kind == "wrong_output" and verdict.error:
         detail += f" ({verdict.error})"
     return f"counterexample: {shown}: {detail}"
-
-
-def _call_text(args: tuple[Any, ...]) -> str:
-    return "(" + ", ".join(repr(a) for a in args) + ")"
 
 
 def _nothing_found(mode: str, tries: int, searched: dict) -> str:

@@ -12,7 +12,8 @@ MODES: tuple[Mode, ...] = ("exact", "float", "unordered")
 
 
 def same_output(expected: Any, actual: Any, mode: Mode = "exact", tolerance: float = 1e-9) -> bool:
-    """Exact is type-strict (``2`` is not ``2.0``, a list is not a tuple); NaN equals NaN.
+    """Exact is Python's ``==`` on numbers (``2`` is ``2.0``, but ``True`` is not ``1``),
+    type-strict otherwise (a list is not a tuple); NaN equals NaN.
 
     ``float`` compares numbers (ints and floats alike) within ``tolerance``, relative or
     absolute; ``unordered`` also ignores the order of the top-level collection.
@@ -42,7 +43,7 @@ def same_text(expected: str, actual: str, mode: Mode = "exact", tolerance: float
 
 
 def _same(a: Any, b: Any, loose: bool, tolerance: float) -> bool:
-    if _is_number(a) and _is_number(b) and (loose or type(a) is type(b)):
+    if _is_number(a) and _is_number(b):
         return _close(a, b, tolerance) if loose else (a == b or (_is_nan(a) and _is_nan(b)))
     if type(a) is not type(b):
         return False
