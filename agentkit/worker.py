@@ -362,6 +362,96 @@ def _with_module_visible(policy: SandboxPolicy, module: str) -> SandboxPolicy:
     )
 
 
+class FreshWorkers:
+    """Started workers of one module that have never run a call, each handed out once.
+
+    For code that must not share a process with whatever ran before it (model-written
+    code: one candidate could leave a trap for the next): :meth:`take` returns a worker
+    no call has touched, already started when a spare was ready, and starts its
+    replacement in the background, so a caller that takes one after another rarely
+    waits for a start. The caller closes what it takes.
+    """
+
+    def __init__(
+        self,
+        module: str,
+        *,
+        spares: int = 1,
+        policy: SandboxPolicy | None = None,
+        label: str | None = None,
+        startup_timeout: float = 60.0,
+    ) -> None:
+        self.module, self.spares = module, spares
+        self.label = label or module
+        self._make = lambda: SandboxedWorker(
+            module, policy=policy, label=self.label, startup_timeout=startup_timeout
+        )
+        self._ready: collections.deque[SandboxedWorker] = collections.deque()
+        self._starting = 0
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def take(self) -> SandboxedWorker:
+        """A started, unused worker: a spare if one is ready, else one started now."""
+        worker = None
+        with self._lock:
+            if self.closed:
+                raise WorkerError(f"{self.label}: closed")
+            while self._ready and worker is None:
+                candidate = self._ready.popleft()
+                if candidate.running:
+                    worker = candidate
+                else:
+                    candidate.close()  # died while it waited
+        if worker is None:
+            worker = self._make()  # in the caller's thread: sandbox warnings reach it
+            try:
+                worker.start()
+            except BaseException:
+                worker.close()
+                raise
+        self._replenish()
+        return worker
+
+    @property
+    def ready(self) -> int:
+        """How many started spares are waiting to be taken."""
+        with self._lock:
+            return len(self._ready)
+
+    def close(self) -> None:
+        """Close the spares; workers already taken are their takers' to close."""
+        with self._lock:
+            self.closed = True
+            ready, self._ready = list(self._ready), collections.deque()
+        for worker in ready:
+            worker.close()
+
+    def _replenish(self) -> None:
+        with self._lock:
+            wanted = self.spares - len(self._ready) - self._starting
+            self._starting += max(wanted, 0)
+        for _ in range(wanted):
+            threading.Thread(target=self._start_spare, daemon=True).start()
+
+    def _start_spare(self) -> None:
+        worker = None
+        try:
+            worker = self._make()
+            worker.start()
+        except Exception:  # a spare that cannot start: take() starts one and reports why
+            if worker is not None:
+                worker.close()
+            worker = None
+        with self._lock:
+            self._starting -= 1
+            if worker is not None and not self.closed:
+                self._ready.append(worker)
+                worker = None
+        if worker is not None:
+            worker.close()
+
+
 def _package_path(module: str) -> str | None:
     """The directory of ``module``'s top-level package (or the file of a plain module)."""
     top = module.partition(".")[0]

@@ -12,6 +12,7 @@ import pytest
 
 from agentkit.sandbox import UID_BASE
 from agentkit.worker import (
+    FreshWorkers,
     SandboxedWorker,
     WorkerCallError,
     WorkerCrashed,
@@ -153,6 +154,29 @@ def test_pool_replaces_a_timed_out_worker():
         assert pool.call("echo", timeout=30, again=1) == {"again": 1}
     finally:
         pool.close()
+
+
+def test_fresh_workers_hand_each_started_worker_out_once_and_start_a_spare_ahead():
+    fresh = FreshWorkers(MODULE, label="test-fresh")
+    taken: list[SandboxedWorker] = []
+    try:
+        taken.append(fresh.take())  # no spare yet: started on the spot
+        assert taken[0].running
+        deadline = time.monotonic() + 60
+        while not fresh.ready and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert fresh.ready == 1
+        asked = time.time()
+        taken.append(fresh.take())
+        assert taken[1].call("started_at", timeout=30) < asked  # it was started ahead
+        assert [w.call("count_calls", timeout=30) for w in taken] == [1, 1]  # never used
+        assert taken[0].sandbox.uid != taken[1].sandbox.uid
+    finally:
+        fresh.close()
+        for worker in taken:
+            worker.close()
+    with pytest.raises(WorkerError, match="closed"):
+        fresh.take()
 
 
 def test_inside_sees_agentkit_and_the_module_but_not_the_rest_of_the_checkout(worker):

@@ -381,6 +381,52 @@ def test_candidate_cannot_tamper_with_the_reference_or_the_host(tmp_path):
     assert not os.path.exists("/tmp/agentkit-refute-evil-marker")  # its /tmp was private
 
 
+def test_user_code_cannot_reach_the_supervisor_that_reports_its_outcomes(tmp_path):
+    code = write(
+        tmp_path,
+        "spy.py",
+        """
+        import os
+
+        def f(x: int) -> bool:
+            try:  # same uid: only the supervisor's not-dumpable flag stands in the way
+                with open(f"/proc/{os.getppid()}/mem", "rb") as memory:
+                    memory.read(1)
+                return True
+            except OSError as exc:
+                return exc.errno == 5  # EIO: opened, so it could have been read elsewhere
+    """,
+    )
+    result = refute(witness=Target.function(code, "f"), budget=1)
+    assert not result.found and result.tries > 0
+
+
+def test_each_search_gets_workers_no_earlier_search_has_touched(tmp_path):
+    code = write(
+        tmp_path,
+        "trap.py",
+        """
+        import os
+
+        MARK = "/tmp/left-by-an-earlier-search"
+
+        def reference(x: int) -> bool:
+            return False
+
+        def candidate(x: int) -> bool:
+            seen = os.path.exists(MARK)
+            open(MARK, "w").close()
+            return seen
+    """,
+    )
+    kwargs = {"reference": Target.function(code, "reference"), "budget": 1}
+    first = refute(Target.function(code, "candidate"), **kwargs)
+    assert first.found  # within one search, the second input sees the first one's mark
+    second = refute(Target.function(code, "candidate"), **kwargs)
+    # A fresh /tmp: the same search again, not one whose very first input fails.
+    assert second.found and (second.input, second.tries) == (first.input, first.tries)
+
+
 def test_bad_requests_are_one_line_errors(tmp_path):
     code = write(tmp_path, "pair.py", PAIR)
     with pytest.raises(RefuteError, match="exactly one of"):

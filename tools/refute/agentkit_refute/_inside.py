@@ -15,6 +15,7 @@ Only the standard library and :mod:`agentkit_refute.values` are imported here.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import io
 import json
@@ -31,7 +32,24 @@ from typing import Any
 from agentkit_refute.values import decode, encode
 
 OUTPUT_LIMIT = 1 << 20
+PR_SET_DUMPABLE = 4
 _children: dict[str, _Child] = {}
+
+
+def _untraceable() -> None:
+    """Keep user code in the children from tracing this supervisor (or its siblings).
+
+    They run as the same uid, which may ptrace, or read ``/proc/PID/mem`` of, any
+    dumpable process of that uid; a child that took over the supervisor could forge
+    the outcomes of later inputs. Not dumpable, the supervisor is out of reach, and
+    the children inherit the flag on fork.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
+
+
+_untraceable()
 
 
 # -- the functions the engine calls (through the worker) ---------------------------------
@@ -206,15 +224,17 @@ def _serve(source: str, filename: str, requests: int, replies: int) -> None:
         field = request.pop("many", None)
         singles = [{**request, field: value} for value in request[field]] if field else [request]
         for single in singles:  # one write each: the parent times every input on its own
-            reply_file.write(json.dumps(loaded or _answer(module, single)).encode() + b"\n")
+            answer = loaded or _answer(module, single, source)
+            reply_file.write(json.dumps(answer).encode() + b"\n")
     os._exit(0)
 
 
-def _answer(module: types.ModuleType, request: dict[str, Any]) -> dict[str, Any]:
+def _answer(module: types.ModuleType, request: dict[str, Any], source: str) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         if request["op"] == "describe":
-            return {"status": "ok", "description": _describe(module, request["entry"])}
+            description = _describe(module, request["entry"])
+            return {"status": "ok", "description": {**description, "literals": _literals(source)}}
         function = _entry(module, request["entry"])
         if request["op"] == "generate":
             result = function(random.Random(request["seed"]), request["size"])
@@ -302,6 +322,40 @@ def _describe(module: types.ModuleType, entry: str) -> dict[str, Any]:
     return {
         "params": params,
         "functions": sorted(n for n, v in vars(module).items() if callable(v)),
+    }
+
+
+MAX_LITERALS = 32
+
+
+def _literals(source: str) -> dict[str, list[Any]]:
+    """The numbers and short strings written in the code (docstrings aside), simplest first.
+
+    Bugs sit at the code's own constants (``score > 90``, ``split("=")``), so the search
+    tries them, and their neighbours, early.
+    """
+    import ast
+
+    found: dict[str, set[Any]] = {"int": set(), "float": set(), "str": set()}
+    tree = ast.parse(source)
+    docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Constant) or id(node) in docstrings:
+            continue
+        value = node.value
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, int) and abs(value) <= 10**18:
+            found["int"].update((value, -value))
+        elif isinstance(value, float) and value == value and abs(value) < 1e300:
+            found["float"].update((value, -value))
+        elif isinstance(value, str) and 0 < len(value) <= 20:
+            found["str"].add(value)
+    return {
+        kind: sorted(values, key=lambda v: (len(v), v) if kind == "str" else (abs(v), v))[
+            :MAX_LITERALS
+        ]
+        for kind, values in found.items()
     }
 
 

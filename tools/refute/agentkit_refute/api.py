@@ -125,14 +125,23 @@ def _parameters(
     if oracle.mode == "witness":
         params = params[:1]  # the searched input; the other parameters keep their defaults
     missing = [p["name"] for p in params if "type" not in p or p["type"]["t"] == "unsupported"]
-    if not missing:
-        return [p["type"] for p in params]
-    if seeds:
-        return _learned_from_seeds(seeds, len(params))
-    raise RefuteError(
-        f"{typed_by.filename}: {typed_by.entry}() has no usable type hint for "
-        f"{', '.join(missing)}: add hints or give example inputs (--seeds FILE.json)"
-    )
+    if missing and not seeds:
+        raise RefuteError(
+            f"{typed_by.filename}: {typed_by.entry}() has no usable type hint for "
+            f"{', '.join(missing)}: add hints or give example inputs (--seeds FILE.json)"
+        )
+    types = _learned_from_seeds(seeds, len(params)) if missing else [p["type"] for p in params]
+    return domain.with_literals(types, _literals(executor, info, subject, on_subject))
+
+
+def _literals(executor: Executor, info: dict, subject: Target, on_subject: bool) -> dict:
+    """The constants of the typed code and, when that was the reference, the subject's."""
+    found = {kind: list(values) for kind, values in info.get("literals", {}).items()}
+    if not on_subject:
+        seen = executor.describe(subject, on_subject=True)
+        for kind, values in seen.get("literals", {}).items():
+            found[kind] = [*found.get(kind, []), *values]
+    return found
 
 
 def _learned_from_seeds(seeds: list[Any], arity: int) -> list[dict]:

@@ -25,6 +25,7 @@ __all__ = [
     "describe_value",
     "merged",
     "small_inputs",
+    "with_literals",
 ]
 
 Desc = dict[str, Any]
@@ -45,6 +46,11 @@ def args_strategy(params: Sequence[Desc]) -> st.SearchStrategy[tuple[Any, ...]]:
 
 def strategy(desc: Desc) -> st.SearchStrategy[Any]:
     kind = desc["t"]
+    if desc.get("near"):  # the code's own constants (see with_literals): drawn often
+        plain = {k: v for k, v in desc.items() if k != "near"}
+        return st.one_of(st.sampled_from(desc["near"]), strategy(plain))
+    if kind == "str" and desc.get("alphabet"):
+        return st.one_of(st.text(desc["alphabet"], max_size=MAX_LIST), st.text(max_size=MAX_LIST))
     scalars = {
         # Hypothesis's unbounded integers are mostly tiny or huge; the middle ranges are
         # where "x > 100"-style bugs and puzzles live, so they get draws of their own.
@@ -96,7 +102,8 @@ def boundary_values(desc: Desc, limit: int = 40) -> list[Any]:
     """Special values of a type: zero, signs, extremes, empties, duplicates, orderings."""
     kind = desc["t"]
     if kind in SPECIAL:
-        return SPECIAL[kind][:limit]
+        near = desc.get("near", [])
+        return _unique([*SPECIAL[kind][:6], *near, *SPECIAL[kind][6:]])[: limit + len(near)]
     if kind in ("list", "set", "frozenset"):
         return _unique(_special_collections(desc, limit))[:limit]
     if kind == "tuple":
@@ -149,6 +156,53 @@ def boundary_inputs(params: Sequence[Desc], limit: int = 400) -> list[tuple[Any,
     return _product([boundary_values(p) for p in params], limit)
 
 
+# -- the code's own constants ----------------------------------------------------------
+
+MAX_EXTRA_LETTERS = 2  # the small strings' alphabet: "ab" and this many more characters
+
+
+def with_literals(params: Sequence[Desc], literals: dict[str, list[Any]]) -> list[Desc]:
+    """``params`` with the constants written in the code put where their types occur.
+
+    An int parameter gets each integer constant and its neighbours (``score > 90`` fails
+    at 90), a float the float constants, a string the string constants as words and the
+    characters of the shortest ones in its small-scope alphabet (``split("=")`` needs
+    an ``=`` to go wrong). ``literals`` is what the sandbox read from the sources.
+    """
+    ints = literals.get("int", [])
+    near_ints = _unique([n + d for n in ints for d in (0, -1, 1)])
+    near = {
+        "int": near_ints,
+        "float": _unique(literals.get("float", [])),
+        "str": _unique(literals.get("str", [])),
+    }
+    letters = "".join(
+        dict.fromkeys(
+            c for word in literals.get("str", []) if len(word) <= 2 for c in word if c not in "ab"
+        )
+    )
+    extra = {"str": {"alphabet": "ab" + letters[:MAX_EXTRA_LETTERS]} if letters else {}}
+    return [_annotated(p, near, extra) for p in params]
+
+
+def _annotated(desc: Desc, near: dict[str, list[Any]], extra: dict[str, Desc]) -> Desc:
+    kind = desc.get("t")
+    if kind in near:
+        special = set(map(repr, SPECIAL[kind]))
+        values = [v for v in near[kind] if repr(v) not in special]
+        return {**desc, **({"near": values} if values else {}), **extra.get(kind, {})}
+    inner = {}
+    for key in ("of", "key", "value"):
+        if key in desc:
+            inner[key] = _annotated(desc[key], near, extra)
+    for key in ("items", "options"):
+        if key in desc:
+            inner[key] = [_annotated(d, near, extra) for d in desc[key]]
+    if "fields" in desc:
+        inner["fields"] = [[name, _annotated(d, near, extra)] for name, d in desc["fields"]]
+    return {**desc, **inner}
+
+
 # -- small-scope exhaustive enumeration --------------------------------------------------
 
 SMALL_CAP = 5000  # values of one type per level, at most
@@ -165,11 +219,18 @@ def small_values(desc: Desc, level: int) -> list[Any]:
         return SMALL_FLOATS[: 2 * level + 1]
     if kind == "bool":
         return [False, True][: level + 1]
-    if kind in ("str", "bytes"):
-        alphabet = "ab" if kind == "str" else b"\x00\x01"
+    if kind == "str":
+        letters = desc.get("alphabet") or "ab"
         longest = min(level, 2 * MAX_SMALL_LENGTH)
-        words = ["".join(w) for n in range(longest + 1) for w in itertools.product("ab", repeat=n)]
-        return words if kind == "str" else [bytes(alphabet[ord(c) - 97] for c in w) for w in words]
+        every = (
+            "".join(w) for n in range(longest + 1) for w in itertools.product(letters, repeat=n)
+        )
+        return list(itertools.islice(every, SMALL_CAP))
+    if kind == "bytes":
+        longest = min(level, 2 * MAX_SMALL_LENGTH)
+        return [
+            bytes(w) for n in range(longest + 1) for w in itertools.product(b"\x00\x01", repeat=n)
+        ]
     if kind == "none":
         return [None]
     if kind in ("list", "set", "frozenset"):

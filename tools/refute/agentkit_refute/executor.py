@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import threading
 from typing import Any, Literal
 
-from agentkit.worker import SandboxedWorker
+from agentkit.sandbox import SandboxPolicy, bwrap_path
+from agentkit.worker import FreshWorkers, SandboxedWorker
 from agentkit_refute.compare import Mode, same_output, same_text
 from agentkit_refute.targets import Target
 from agentkit_refute.values import decode, encode
@@ -318,10 +320,22 @@ class Executor:
         return Verdict("fail", stdin, "wrong_output", want["output"], got["output"])
 
 
+_fresh: dict[tuple[str, SandboxPolicy, str | None], FreshWorkers] = {}
+_fresh_lock = threading.Lock()
+
+
 def _started(label: str) -> SandboxedWorker:
-    worker = SandboxedWorker(INSIDE, label=label)
-    worker.start()
-    return worker
+    """A started worker that has run nothing yet; a spare is started for the next search.
+
+    Never reused: the code of one search must not meet the next one's. Keyed by the
+    sandbox settings in force, so a change of configuration gets new workers.
+    """
+    key = (label, SandboxPolicy.from_config(), bwrap_path())
+    with _fresh_lock:
+        if key not in _fresh:
+            _fresh[key] = FreshWorkers(INSIDE, policy=key[1], label=label)
+        workers = _fresh[key]
+    return workers.take()
 
 
 def _failure(given: Any, got: dict) -> Verdict | None:
