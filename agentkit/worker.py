@@ -125,6 +125,8 @@ class WorkerCallError(WorkerError):
 
 _live_workers: weakref.WeakSet[SandboxedWorker] = weakref.WeakSet()
 _SPAWNER = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="agentkit-worker-spawner")
+# Closing retired workers and starting spares: off the callers' path.
+_BACKGROUND = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="agentkit-worker-bg")
 
 
 class SandboxedWorker:
@@ -148,6 +150,7 @@ class SandboxedWorker:
         self._stderr_tail: collections.deque[bytes] = collections.deque()
         self._drainer: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.retired = False  # close_soon() was called
         _live_workers.add(self)
 
     @property
@@ -156,10 +159,10 @@ class SandboxedWorker:
 
     def start(self) -> None:
         """Start the process (if it is not running) and wait until the module is imported."""
+        if self.sandbox.closed or self.retired:
+            raise WorkerError(f"{self.label}: the worker is closed")
         if self.running:
             return
-        if self.sandbox.closed:
-            raise WorkerError(f"{self.label}: the worker is closed")
         self.sandbox.require_reachable(sys.prefix, "the Python environment")
         for path in self.sandbox.policy.readonly_paths:
             self.sandbox.require_reachable(path, "the worker's code")
@@ -205,6 +208,13 @@ class SandboxedWorker:
         """Kill the process and remove the sandbox."""
         self._kill()
         self.sandbox.close()
+
+    def close_soon(self) -> None:
+        """:meth:`close` on a background thread: for callers whose answer is ready and who
+        should not wait the tens of milliseconds that finding and killing every process
+        of the sandbox takes. The worker takes no more calls from now on."""
+        self.retired = True
+        _BACKGROUND.submit(self.close)
 
     def __enter__(self) -> SandboxedWorker:
         return self
@@ -367,9 +377,10 @@ class FreshWorkers:
 
     For code that must not share a process with whatever ran before it (model-written
     code: one candidate could leave a trap for the next): :meth:`take` returns a worker
-    no call has touched, already started when a spare was ready, and starts its
-    replacement in the background, so a caller that takes one after another rarely
-    waits for a start. The caller closes what it takes.
+    no call has touched, already started when a spare is ready. :meth:`retire` closes a
+    taken worker and starts its replacement, both in the background and after the
+    caller's work, so the start never competes with it for the CPU, and the next take
+    rarely waits for one.
     """
 
     def __init__(
@@ -388,30 +399,43 @@ class FreshWorkers:
         )
         self._ready: collections.deque[SandboxedWorker] = collections.deque()
         self._starting = 0
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self.closed = False
 
     def take(self) -> SandboxedWorker:
         """A started, unused worker: a spare if one is ready, else one started now."""
-        worker = None
         with self._lock:
             if self.closed:
                 raise WorkerError(f"{self.label}: closed")
-            while self._ready and worker is None:
-                candidate = self._ready.popleft()
-                if candidate.running:
-                    worker = candidate
-                else:
-                    candidate.close()  # died while it waited
-        if worker is None:
-            worker = self._make()  # in the caller's thread: sandbox warnings reach it
-            try:
-                worker.start()
-            except BaseException:
-                worker.close()
-                raise
-        self._replenish()
+            while self._ready:
+                worker = self._ready.popleft()
+                if worker.running:
+                    return worker
+                worker.close()  # died while it waited
+        worker = self._make()  # in the caller's thread: sandbox warnings reach it
+        try:
+            worker.start()
+        except BaseException:
+            worker.close()
+            raise
         return worker
+
+    def retire(self, worker: SandboxedWorker) -> None:
+        """Close a taken worker, then start a spare in its place (both in the background)."""
+        worker.close_soon()
+        self._replenish()
+
+    def warm(self, timeout: float = 60.0) -> bool:
+        """Start the spares now and wait (up to ``timeout`` seconds) until they are ready."""
+        self._replenish()
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while len(self._ready) < self.spares and not self.closed:
+                left = deadline - time.monotonic()
+                if left <= 0 or (not self._starting and len(self._ready) < self.spares):
+                    return False  # a spare failed to start: take() will say why
+                self._lock.wait(left)
+            return len(self._ready) >= self.spares
 
     @property
     def ready(self) -> int:
@@ -424,15 +448,16 @@ class FreshWorkers:
         with self._lock:
             self.closed = True
             ready, self._ready = list(self._ready), collections.deque()
+            self._lock.notify_all()
         for worker in ready:
             worker.close()
 
     def _replenish(self) -> None:
         with self._lock:
-            wanted = self.spares - len(self._ready) - self._starting
-            self._starting += max(wanted, 0)
+            wanted = max(self.spares - len(self._ready) - self._starting, 0)
+            self._starting += wanted
         for _ in range(wanted):
-            threading.Thread(target=self._start_spare, daemon=True).start()
+            _BACKGROUND.submit(self._start_spare)
 
     def _start_spare(self) -> None:
         worker = None
@@ -448,6 +473,7 @@ class FreshWorkers:
             if worker is not None and not self.closed:
                 self._ready.append(worker)
                 worker = None
+            self._lock.notify_all()
         if worker is not None:
             worker.close()
 

@@ -156,21 +156,22 @@ def test_pool_replaces_a_timed_out_worker():
         pool.close()
 
 
-def test_fresh_workers_hand_each_started_worker_out_once_and_start_a_spare_ahead():
+def test_fresh_workers_hand_each_started_worker_out_once_and_start_a_spare_on_retire():
     fresh = FreshWorkers(MODULE, label="test-fresh")
     taken: list[SandboxedWorker] = []
     try:
         taken.append(fresh.take())  # no spare yet: started on the spot
-        assert taken[0].running
-        deadline = time.monotonic() + 60
-        while not fresh.ready and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert fresh.ready == 1
+        assert taken[0].call("count_calls", timeout=30) == 1
+        assert fresh.ready == 0  # nothing starts behind the caller's back while it works
+        fresh.retire(taken[0])
+        assert fresh.warm(timeout=60) and fresh.ready == 1
         asked = time.time()
         taken.append(fresh.take())
         assert taken[1].call("started_at", timeout=30) < asked  # it was started ahead
-        assert [w.call("count_calls", timeout=30) for w in taken] == [1, 1]  # never used
+        assert taken[1].call("count_calls", timeout=30) == 1  # never used
         assert taken[0].sandbox.uid != taken[1].sandbox.uid
+        with pytest.raises(WorkerError, match="closed"):
+            taken[0].call("echo", timeout=5)  # retired: no more calls
     finally:
         fresh.close()
         for worker in taken:

@@ -427,6 +427,62 @@ def test_each_search_gets_workers_no_earlier_search_has_touched(tmp_path):
     assert second.found and (second.input, second.tries) == (first.input, first.tries)
 
 
+def test_a_special_value_failure_is_shrunk_to_the_smallest(tmp_path):
+    code = write(
+        tmp_path,
+        "threshold.py",
+        """
+        def reference(n: int) -> int:
+            return n
+
+        def candidate(n: int) -> int:
+            return n if n < 617 * 2 else n + 1  # 1234 is no constant of the code
+    """,
+    )
+    result = refute(
+        Target.function(code, "candidate"), reference=Target.function(code, "reference"), budget=3
+    )
+    assert result.found and result.input == 1234  # from 2**31 - 1 or 2**63: shrunk
+    assert result.original_input > 1234 and result.searched["shrink"] > 0
+
+
+def test_the_codes_own_constants_are_tried_but_unused_data_is_not(tmp_path):
+    code = write(
+        tmp_path,
+        "grades.py",
+        """
+        EXPECTED_ANSWER = 424242  # data in the file, read by no function
+
+        def reference(score: int) -> str:
+            return "A" if score >= 87 else "B"
+
+        def candidate(score: int) -> str:
+            return "A" if score > 87 else "B"
+
+        def witness(x: int) -> bool:
+            return x * 2 == 848484
+    """,
+    )
+    result = refute(
+        Target.function(code, "candidate"), reference=Target.function(code, "reference"), budget=3
+    )
+    assert result.found and result.input == 87 and result.searched.get("random", 0) == 0
+    unused = refute(witness=Target.function(code, "witness"), budget=0.5)
+    assert not unused.found and unused.tries > 0
+
+
+def test_shrink_proposals_are_strictly_smaller_and_scan_reaches_every_smaller_int():
+    from agentkit_refute import shrink
+    from agentkit_refute.values import size_key
+
+    for args in [(2**40, "hello", [3, -1, 2]), ({"k": [1, 2]}, 7.5, b"xyz"), (True, None)]:
+        proposed = shrink.proposals(args)
+        assert proposed and all(size_key(p) < size_key(args) for p in proposed)
+        assert proposed == sorted(proposed, key=size_key)
+    assert {p[0] for p in shrink.scan((300, "x"))} == set(range(-255, 256)) - {-256}
+    assert list(shrink.scan((0,))) == []
+
+
 def test_bad_requests_are_one_line_errors(tmp_path):
     code = write(tmp_path, "pair.py", PAIR)
     with pytest.raises(RefuteError, match="exactly one of"):
@@ -458,7 +514,7 @@ def test_cli_prints_the_counterexample_and_exits_1(tmp_path):
         cwd=tmp_path,
     )
     assert shown.returncode == 1, shown.stderr
-    assert shown.stdout.startswith("counterexample: ([0, 1, 0]): expected 2, got 3")
+    assert shown.stdout.startswith("counterexample: candidate([0, 1, 0]): expected 2, got 3")
     as_json = run_cli(
         "refute",
         "pair.py",

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["RefuteError", "RefuteResult", "Target", "refute"]
+__all__ = ["RefuteError", "RefuteResult", "Target", "refute", "warm"]
 
 _PUBLIC = {
     "refute": "agentkit_refute.api",
     "RefuteResult": "agentkit_refute.search",
     "RefuteError": "agentkit_refute.targets",
     "Target": "agentkit_refute.targets",
+    "warm": "agentkit_refute.executor",
 }
 
 

@@ -294,7 +294,6 @@ def _quiet() -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    sys.setrecursionlimit(10_000)
 
 
 # -- type descriptions ------------------------------------------------------------------
@@ -329,17 +328,33 @@ MAX_LITERALS = 32
 
 
 def _literals(source: str) -> dict[str, list[Any]]:
-    """The numbers and short strings written in the code (docstrings aside), simplest first.
+    """The numbers and short strings the code uses, simplest first.
 
     Bugs sit at the code's own constants (``score > 90``, ``split("=")``), so the search
-    tries them, and their neighbours, early.
+    tries them, and their neighbours, early. Only constants in functions and classes,
+    and module-level names they read, count: not docstrings, and not data that sits in
+    the same file without being used (test tables, expected answers).
     """
     import ast
 
-    found: dict[str, set[Any]] = {"int": set(), "float": set(), "str": set()}
     tree = ast.parse(source)
-    docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
-    for node in ast.walk(tree):
+    code = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+    roots: list[ast.AST] = [node for node in tree.body if isinstance(node, code)]
+    read = {n.id for root in roots for n in ast.walk(root) if isinstance(n, ast.Name)}
+    for statement in tree.body:
+        targets = (
+            statement.targets
+            if isinstance(statement, ast.Assign)
+            else [statement.target]
+            if isinstance(statement, ast.AnnAssign)
+            else []
+        )
+        if any(isinstance(t, ast.Name) and t.id in read for t in targets):
+            roots.append(statement)
+    nodes = {id(node): node for root in roots for node in ast.walk(root)}
+    docstrings = {id(node.value) for node in nodes.values() if isinstance(node, ast.Expr)}
+    found: dict[str, set[Any]] = {"int": set(), "float": set(), "str": set()}
+    for node in nodes.values():
         if not isinstance(node, ast.Constant) or id(node) in docstrings:
             continue
         value = node.value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -114,7 +115,11 @@ def _parameters(
     """
     typed_by, on_subject = (oracle.reference, False) if oracle.reference else (subject, True)
     assert typed_by is not None
-    info = executor.describe(typed_by, on_subject=on_subject)
+    with concurrent.futures.ThreadPoolExecutor(2) as both:  # two workers: no need to queue
+        typed = both.submit(executor.describe, typed_by, on_subject=on_subject)
+        untyped = None if on_subject else both.submit(executor.describe, subject, on_subject=True)
+        info = typed.result()
+        subject_info = untyped.result() if untyped else {}
     if info["status"] != "ok":
         raise RefuteError(
             f"{typed_by.filename}: cannot load it: {info.get('error', info['status'])}"
@@ -131,17 +136,35 @@ def _parameters(
             f"{', '.join(missing)}: add hints or give example inputs (--seeds FILE.json)"
         )
     types = _learned_from_seeds(seeds, len(params)) if missing else [p["type"] for p in params]
-    return domain.with_literals(types, _literals(executor, info, subject, on_subject))
+    literals: dict[str, list[Any]] = {}
+    for described in (info, subject_info):  # the reference's constants, then the subject's
+        for kind, values in _checked_literals(described.get("literals")).items():
+            literals[kind] = [*literals.get(kind, []), *values]
+    return domain.with_literals(types, literals)
 
 
-def _literals(executor: Executor, info: dict, subject: Target, on_subject: bool) -> dict:
-    """The constants of the typed code and, when that was the reference, the subject's."""
-    found = {kind: list(values) for kind, values in info.get("literals", {}).items()}
-    if not on_subject:
-        seen = executor.describe(subject, on_subject=True)
-        for kind, values in seen.get("literals", {}).items():
-            found[kind] = [*found.get(kind, []), *values]
-    return found
+LITERAL_TYPES = {"int": int, "float": float, "str": str}
+
+
+def _checked_literals(raw: Any) -> dict[str, list[Any]]:
+    """The constants a worker reported, as far as they are what they should be.
+
+    The subject's report comes from a process that ran the candidate's code, which may
+    have replaced anything there: only values of the expected types and sizes pass.
+    """
+    if not isinstance(raw, dict):
+        return {}
+    checked = {}
+    for kind, expected in LITERAL_TYPES.items():
+        values = raw.get(kind)
+        if not isinstance(values, list):
+            continue
+        checked[kind] = [
+            v
+            for v in values[:64]
+            if type(v) is expected and (len(v) <= 20 if isinstance(v, str) else abs(v) <= 10**18)
+        ]
+    return checked
 
 
 def _learned_from_seeds(seeds: list[Any], arity: int) -> list[dict]:

@@ -9,6 +9,7 @@ seed inputs. Values are built outside the sandbox, where a dataclass is a
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -20,6 +21,7 @@ from agentkit_refute.values import Record, decode, size_key
 
 __all__ = [
     "DomainError",
+    "Scale",
     "args_strategy",
     "boundary_inputs",
     "describe_value",
@@ -39,47 +41,66 @@ class DomainError(AgentkitError):
 # -- Hypothesis strategies ---------------------------------------------------------------
 
 
-def args_strategy(params: Sequence[Desc]) -> st.SearchStrategy[tuple[Any, ...]]:
-    """One tuple of positional arguments per draw."""
-    return st.tuples(*(strategy(p) for p in params))
+@dataclasses.dataclass(frozen=True)
+class Scale:
+    """A bound on the random search's values: integers and floats within
+    ``[-magnitude, magnitude]``, texts and collections of at most ``longest`` items."""
+
+    magnitude: int
+    longest: int
 
 
-def strategy(desc: Desc) -> st.SearchStrategy[Any]:
+def args_strategy(
+    params: Sequence[Desc], scale: Scale | None = None
+) -> st.SearchStrategy[tuple[Any, ...]]:
+    """One tuple of positional arguments per draw; within ``scale`` if one is given."""
+    return st.tuples(*(strategy(p, scale) for p in params))
+
+
+def strategy(desc: Desc, scale: Scale | None = None) -> st.SearchStrategy[Any]:
     kind = desc["t"]
+    longest = scale.longest if scale else MAX_LIST
     if desc.get("near"):  # the code's own constants (see with_literals): drawn often
         plain = {k: v for k, v in desc.items() if k != "near"}
-        return st.one_of(st.sampled_from(desc["near"]), strategy(plain))
+        return st.one_of(st.sampled_from(desc["near"]), strategy(plain, scale))
     if kind == "str" and desc.get("alphabet"):
-        return st.one_of(st.text(desc["alphabet"], max_size=MAX_LIST), st.text(max_size=MAX_LIST))
+        return st.one_of(st.text(desc["alphabet"], max_size=longest), st.text(max_size=longest))
+    if scale and kind in ("int", "float"):
+        n = scale.magnitude
+        if kind == "int":
+            return st.integers(-n, n)
+        return st.floats(-n, n, allow_nan=False, allow_infinity=False)
     scalars = {
         # Hypothesis's unbounded integers are mostly tiny or huge; the middle ranges are
         # where "x > 100"-style bugs and puzzles live, so they get draws of their own.
         "int": st.one_of(st.integers(-1000, 1000), st.integers(-(10**6), 10**6), st.integers()),
         "float": st.floats(allow_nan=False, allow_infinity=False),
         "bool": st.booleans(),
-        "str": st.text(max_size=MAX_LIST),
-        "bytes": st.binary(max_size=MAX_LIST),
+        "str": st.text(max_size=longest),
+        "bytes": st.binary(max_size=longest),
         "none": st.none(),
     }
     if kind in scalars:
         return scalars[kind]
     if kind == "list":
-        items = st.lists(strategy(desc["of"]), max_size=MAX_LIST)
+        items = st.lists(strategy(desc["of"], scale), max_size=longest)
         return items.map(tuple) if desc.get("as") == "tuple" else items
     if kind in ("set", "frozenset"):
-        items = st.sets(strategy(desc["of"]), max_size=MAX_LIST)
+        items = st.sets(strategy(desc["of"], scale), max_size=longest)
         return items.map(frozenset) if kind == "frozenset" else items
     if kind == "tuple":
-        return st.tuples(*(strategy(item) for item in desc["items"]))
+        return st.tuples(*(strategy(item, scale) for item in desc["items"]))
     if kind == "dict":
-        return st.dictionaries(strategy(desc["key"]), strategy(desc["value"]), max_size=MAX_LIST)
+        return st.dictionaries(
+            strategy(desc["key"], scale), strategy(desc["value"], scale), max_size=longest
+        )
     if kind == "union":
-        return st.one_of(*(strategy(option) for option in desc["options"]))
+        return st.one_of(*(strategy(option, scale) for option in desc["options"]))
     if kind == "literal":
         return st.sampled_from([decode(v) for v in desc["values"]])
     if kind == "dataclass":
         names = [name for name, _ in desc["fields"]]
-        fields = st.tuples(*(strategy(field) for _, field in desc["fields"]))
+        fields = st.tuples(*(strategy(field, scale) for _, field in desc["fields"]))
         return fields.map(
             lambda values: Record(desc["name"], tuple(zip(names, values, strict=True)))
         )
@@ -92,7 +113,11 @@ SPECIAL: dict[str, list[Any]] = {
     "int": [0, 1, -1, 2, -2, 3, 10, -10, 100, 1000, -1000, 2**31 - 1, -(2**31), 2**63, 10**18],
     "float": [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 0.1, 2.5, -2.5, 1e-9, 1e9, 1e300, -1e300],
     "bool": [False, True],
-    "str": ["", " ", "a", "A", "aa", "ab", "ba", "a b", "0", "-1", "\n", "é", "😀", "a" * 100],
+    # The highest code point, alone and in a run, is the text's extreme (like 2**63).
+    "str": [
+        *("", " ", "a", "A", "aa", "ab", "ba", "a b", "0", "-1", "\n", "é", "😀"),
+        *("\U0010ffff", "a" * 100, "\U0010ffff" * 8),
+    ],
     "bytes": [b"", b"\x00", b"a", b"\xff", b"ab", b"\x00" * 100],
     "none": [None],
 }

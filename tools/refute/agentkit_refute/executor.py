@@ -56,18 +56,23 @@ class Executor:
     def __init__(self, subject: Target, oracle: Oracle, *, timeout: float) -> None:
         self.subject, self.oracle, self.timeout = subject, oracle, timeout
         needs_oracle = oracle.mode != "witness" or oracle.precondition or oracle.validator
+        self._subject_source = fresh_workers("refute-subject")
+        self._oracle_source = fresh_workers("refute-oracle") if needs_oracle else None
         with concurrent.futures.ThreadPoolExecutor(2) as starting:
-            subject_worker = starting.submit(_started, "refute-subject")
-            oracle_worker = starting.submit(_started, "refute-oracle") if needs_oracle else None
+            subject_worker = starting.submit(self._subject_source.take)
+            oracle_worker = (
+                starting.submit(self._oracle_source.take) if self._oracle_source else None
+            )
             self.subject_worker = subject_worker.result()
             self.oracle_worker = oracle_worker.result() if oracle_worker else None
         self.tries = 0
         self.confirm_timeouts = True  # off while shrinking; the final answer is confirmed
 
     def close(self) -> None:
-        for worker in (self.subject_worker, self.oracle_worker):
-            if worker is not None:
-                worker.close()
+        """Retire both workers: killed, and replaced by spares, in the background."""
+        self._subject_source.retire(self.subject_worker)
+        if self._oracle_source is not None and self.oracle_worker is not None:
+            self._oracle_source.retire(self.oracle_worker)
 
     # -- primitives ----------------------------------------------------------------
 
@@ -324,18 +329,22 @@ _fresh: dict[tuple[str, SandboxPolicy, str | None], FreshWorkers] = {}
 _fresh_lock = threading.Lock()
 
 
-def _started(label: str) -> SandboxedWorker:
-    """A started worker that has run nothing yet; a spare is started for the next search.
+def fresh_workers(label: str) -> FreshWorkers:
+    """Where a search takes its never-used workers, for the sandbox settings in force.
 
     Never reused: the code of one search must not meet the next one's. Keyed by the
-    sandbox settings in force, so a change of configuration gets new workers.
+    settings, so a change of configuration gets new workers.
     """
     key = (label, SandboxPolicy.from_config(), bwrap_path())
     with _fresh_lock:
         if key not in _fresh:
             _fresh[key] = FreshWorkers(INSIDE, policy=key[1], label=label)
-        workers = _fresh[key]
-    return workers.take()
+        return _fresh[key]
+
+
+def warm(timeout: float = 60.0) -> bool:
+    """Start the sandboxed workers ahead, so that the next search does not wait for them."""
+    return all(fresh_workers(label).warm(timeout) for label in ("refute-subject", "refute-oracle"))
 
 
 def _failure(given: Any, got: dict) -> Verdict | None:

@@ -3,13 +3,13 @@
 Each phase runs simplest inputs first. Seeds, special values and enumeration run in
 batches (cheap per input); the random phase is Hypothesis itself, one input per example,
 so its ``target()`` guidance and its shrinker apply. A counterexample found before the
-random phase is already small (enumeration goes by size); one found by the special
-values is replaced by a smaller one if enumeration finds it.
+random phase is first replaced by a smaller one if enumeration finds it (enumeration
+goes by size), then shrunk by :mod:`agentkit_refute.shrink`, since Hypothesis cannot
+shrink an example it did not generate.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import time
 from collections.abc import Iterable, Iterator
@@ -19,13 +19,22 @@ import pydantic
 from hypothesis import HealthCheck, Phase, given, reject, settings, target
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 
-from agentkit_refute import domain
+from agentkit_refute import domain, shrink
 from agentkit_refute.executor import Executor, Kind, Verdict
 from agentkit_refute.targets import Target
 from agentkit_refute.values import size_key
 
 BATCH = 64
+FIRST_BATCH = 8
+# Hypothesis runs of the random phase: (bound on the values, examples), the last repeated.
+RANDOM_ROUNDS = [
+    (domain.Scale(magnitude=100, longest=8), 300),
+    (domain.Scale(magnitude=10_000, longest=24), 600),
+    (None, 2000),
+]
+SHRINK_SHARE = 0.25  # shrinking may run this share of the budget past the search's end
 MAX_PROGRAM_SIZE = 40
 MAX_CONFIRMATIONS = 3  # each costs up to the full time limit
 
@@ -82,9 +91,19 @@ class Search:
             if self._run_batches(name, inputs) and name == "small":
                 break
         if not self.failures and time.monotonic() < self.deadline:
-            self._random_phase()
+            # Hypothesis shrinks what it finds itself, first. Programs go to full sizes at
+            # once: their small sizes were enumerated, and each run costs a fork.
+            self._random_phase(RANDOM_ROUNDS if self.generator is None else RANDOM_ROUNDS[-1:])
         if not self.failures:
             return None, None
+        self._shrink(self.failures)
+        best = min(self.failures, key=lambda v: size_key(v.input))
+        if self.generator is None and not _within(RANDOM_ROUNDS[1][0], best.input):
+            # Still huge (a special value's failure, shrunk to a local minimum): sample
+            # small values for a smaller failure of another shape.
+            known = len(self.failures)
+            self._random_phase(RANDOM_ROUNDS[:2], below=best)
+            self._shrink(self.failures[known:])
         return self._confirmed_smallest(), self.failures[0]
 
     def _confirmed_smallest(self) -> Verdict:
@@ -115,9 +134,15 @@ class Search:
         yield "small", self._levelled(domain.small_inputs(self.params))
 
     def _levelled(self, inputs: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[Any, ...]]:
-        """The enumeration's inputs; ``small_level`` is the last level tried in full."""
+        """The enumeration's inputs; ``small_level`` is the last level tried in full.
+
+        Each level starts with its smallest new input; when that is no smaller than a
+        failure already found, no later level holds a smaller one either.
+        """
         for level, args in inputs:
             if level > self._level_started:
+                if self.failures and size_key(args) >= size_key(self.failures[-1].input):
+                    return
                 self.small_level, self._level_started = self._level_started, level
             yield args
         self.small_level = self._level_started
@@ -129,8 +154,16 @@ class Search:
                     yield reply["output"]
 
     def _run_batches(self, phase: str, inputs: Iterable[Any]) -> bool:
-        """Judge ``inputs`` until one fails or time runs out; True if one failed."""
-        for batch in _chunks(inputs, BATCH):
+        """Judge ``inputs`` until one fails or time runs out; True if one failed.
+
+        Once something has failed, only inputs smaller than it are worth judging. The
+        first batches are short, so that a bug the first inputs show is reported after
+        a handful of executions, not a full batch.
+        """
+        if self.failures:
+            best = size_key(self.failures[-1].input)
+            inputs = (args for args in inputs if size_key(args) < best)
+        for batch in _growing_chunks(inputs, FIRST_BATCH, BATCH):
             if time.monotonic() > self.deadline:
                 if phase == "small":  # pulled, never judged: the level before is not complete
                     self.small_level -= 1
@@ -160,26 +193,57 @@ class Search:
             self.extent["longest"] = max(self.extent["longest"], longest)
             self.extent["largest_int"] = max(self.extent["largest_int"], largest)
 
+    def _shrink(self, failures: list[Verdict]) -> None:
+        """Shrink each of ``failures`` (one per phase at most), smallest first.
+
+        Not the smallest alone: a shrinker only ever simplifies, and a larger failure of
+        another shape (a run of the highest code point, say) may shrink further than a
+        small one (a run of "a").
+        """
+        if self.generator is not None:
+            return  # a program's input must keep its generator's format: not edited here
+        self.executor.confirm_timeouts = False  # the final answer is confirmed
+        limit = self.deadline + SHRINK_SHARE * self.budget
+        for found in sorted(failures, key=lambda v: size_key(v.input)):
+            if not self._shrink_one(found, limit):
+                return
+
+    def _shrink_one(self, best: Verdict, limit: float) -> bool:
+        """Shrink ``best`` until nothing smaller fails; False when time ran out.
+
+        One-step proposals first; when they are stuck, a scan of the smaller integers.
+        """
+        while True:
+            better = self._first_failing(shrink.proposals(best.input), limit)
+            if better is None:
+                better = self._first_failing(shrink.scan(best.input), limit)
+            if better is None:
+                return time.monotonic() <= limit
+            best = better
+            self.failures.append(best)
+
+    def _first_failing(self, inputs: Iterable[Any], limit: float) -> Verdict | None:
+        """The smallest failure of the first batch of ``inputs`` that holds one."""
+        for batch in _chunks(inputs, BATCH):
+            if time.monotonic() > limit:
+                return None
+            verdicts = self._judge(batch)
+            self._count("shrink", verdicts)
+            failed = [v for v in verdicts if v.status == "fail"]
+            if failed:
+                return min(failed, key=lambda v: size_key(v.input))
+        return None
+
     # -- the random phase: Hypothesis ---------------------------------------------------
 
-    def _random_phase(self) -> None:
-        if self.generator is not None:
-            draws = st.tuples(st.integers(0, 2**32 - 1), st.integers(1, MAX_PROGRAM_SIZE))
-            strategy = draws.map(self._generate_one)
-        else:
-            strategy = domain.args_strategy(self.params or [])
-        shrink_deadline = self.deadline + 0.25 * self.budget
+    def _random_phase(
+        self, rounds: list[tuple[domain.Scale | None, int]], below: Verdict | None = None
+    ) -> None:
+        """Hypothesis, round after round (the last of ``rounds`` repeats) until the time is
+        up or something fails; with ``below``, only a failure smaller than it counts."""
+        shrink_deadline = self.deadline + SHRINK_SHARE * self.budget
+        bound = size_key(below.input) if below else None
 
-        @hypothesis_seed(self.random_seed)
-        @settings(
-            database=None,
-            max_examples=10**9,
-            deadline=None,
-            phases=(Phase.generate, Phase.target, Phase.shrink),
-            suppress_health_check=list(HealthCheck),
-            report_multiple_bugs=False,
-        )
-        @given(strategy)
         def probe(value: Any) -> None:
             now = time.monotonic()
             if now > shrink_deadline or (not self.failures and now > self.deadline):
@@ -191,14 +255,46 @@ class Search:
             if verdict.status == "invalid":
                 reject()
             target(float(size_key(value)[0]), label="input size")
-            if verdict.status == "fail":
+            if verdict.status == "fail" and (bound is None or size_key(value) < bound):
                 self.failures.append(verdict)
                 # Shrinking may time out on many inputs: confirm only the final one.
                 self.executor.confirm_timeouts = False
                 raise _Found
 
-        with contextlib.suppress(_Found, _OutOfBudget):
-            probe()
+        # Rounds of a bounded number of examples, each with its own seed, until the time
+        # is up: Hypothesis gives up to half of max_examples to target() optimisation,
+        # which with an unbounded max_examples would push input sizes up for ever
+        # instead of exploring.
+        # The first rounds keep values small (as the small-scope phase did, but sampled
+        # and wider): a failure found there starts Hypothesis's shrinker close to the
+        # smallest one, where a sparse kind of failure (composites without small
+        # factors, say) leaves it stuck far above it when it starts far away.
+        for round_number in itertools.count():
+            if below is not None and round_number >= len(rounds):
+                return
+            scale, examples = rounds[min(round_number, len(rounds) - 1)]
+            if self.generator is None:
+                strategy = domain.args_strategy(self.params or [], scale)
+            else:
+                largest = min(MAX_PROGRAM_SIZE, scale.longest if scale else MAX_PROGRAM_SIZE)
+                draws = st.tuples(st.integers(0, 2**32 - 1), st.integers(1, largest))
+                strategy = draws.map(self._generate_one)
+            run = given(strategy)(probe)
+            run = settings(
+                database=None,
+                max_examples=examples,
+                deadline=None,
+                phases=(Phase.generate, Phase.target, Phase.shrink),
+                suppress_health_check=list(HealthCheck),
+                report_multiple_bugs=False,
+            )(run)
+            run = hypothesis_seed(self.random_seed + round_number)(run)
+            try:
+                run()
+            except (_Found, _OutOfBudget, Unsatisfiable):
+                return
+            if time.monotonic() > self.deadline:
+                return
 
     def _generate_one(self, draw: tuple[int, int]) -> str | None:
         reply = self.executor.generate(self.generator, [list(draw)])[0]  # type: ignore[arg-type]
@@ -222,6 +318,14 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
+def _growing_chunks(items: Iterable[Any], first: int, most: int) -> Iterator[list[Any]]:
+    """Chunks of ``first`` items, then twice as many, and so on up to ``most``."""
+    iterator, size = iter(items), first
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+        size = min(2 * size, most)
+
+
 def _extent(value: Any) -> tuple[int, int]:
     """The longest collection or text and the largest integer magnitude inside ``value``."""
     if isinstance(value, bool):
@@ -237,6 +341,11 @@ def _extent(value: Any) -> tuple[int, int]:
         longest = max([len(value), *(i[0] for i in inner)])
         return longest, max([0, *(i[1] for i in inner)])
     return 0, 0
+
+
+def _within(scale: domain.Scale | None, value: Any) -> bool:
+    longest, largest = _extent(value)
+    return scale is None or (longest <= scale.longest and largest <= scale.magnitude)
 
 
 def _small_scope_text(level: int) -> str:
