@@ -7,11 +7,13 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from agentkit.models import get_model
+from agentkit.models.base import Model
 from agentkit.worker import WorkerError
-from agentkit_refute import domain
+from agentkit_refute import domain, model_generator
 from agentkit_refute.compare import MODES, Mode
 from agentkit_refute.executor import Executor, Oracle, Verdict
-from agentkit_refute.search import RefuteResult, Search
+from agentkit_refute.search import MODEL_SIZES, RefuteResult, Search
 from agentkit_refute.targets import RefuteError, Target
 from agentkit_refute.values import decode, encode
 
@@ -34,6 +36,7 @@ def refute(
     compare: Mode = "exact",
     tolerance: float = 1e-9,
     random_seed: int = 0,
+    model: Model | str | None = None,
 ) -> RefuteResult:
     """Search for an input on which ``candidate`` is wrong (or, with ``witness``, one on
     which the predicate holds), shrink it, and report it; or report what was searched.
@@ -42,7 +45,10 @@ def refute(
     output) -> bool``) or ``witness`` (no candidate). A program candidate (stdin to
     stdout) needs a program reference and a ``generator`` (``generate(rng, size) -> str``).
     ``seeds`` are inputs tried first; without type hints, the search learns their shape.
-    All code runs in the sandbox; ``timeout`` is the time limit per input.
+    All code runs in the sandbox; ``timeout`` is the time limit per input. With a
+    ``model`` (a :class:`agentkit.Model` or a model name), the model also writes input
+    generators aimed at the candidate's likely bug (the REFUTE setting), whose inputs
+    are validated and judged like every other.
     """
     mode = _mode(candidate, reference, prop, witness)
     if compare not in MODES:
@@ -64,6 +70,16 @@ def refute(
         raise RefuteError(f"the sandbox did not start: {exc}") from exc
     try:
         params = None if programs else _parameters(executor, subject, oracle, list(seeds))
+        propose = None
+        if model is not None:
+            propose = _proposer(
+                get_model(model) if isinstance(model, str) else model,
+                executor,
+                subject,
+                oracle,
+                params,
+                generator if programs else None,
+            )
         search = Search(
             executor,
             params=params,
@@ -71,6 +87,7 @@ def refute(
             seeds=[_as_args(s, params) for s in seeds] if not programs else [str(s) for s in seeds],
             budget=budget,
             random_seed=random_seed,
+            propose=propose,
         )
         smallest, first = search.run()
     except WorkerError as exc:
@@ -85,6 +102,31 @@ def refute(
         executor.tries,
         time.monotonic() - started,
         search.searched(),
+    )
+
+
+def _proposer(
+    model: Model,
+    executor: Executor,
+    subject: Target,
+    oracle: Oracle,
+    params: list[dict] | None,
+    generator: Target | None,
+) -> model_generator.Proposer:
+    example = None
+    if generator is not None:  # show the model what a valid stdin looks like
+        made = executor.generate(generator, [[0, 3]])[0]
+        example = made["output"] if made["status"] == "ok" else None
+    return model_generator.proposer(
+        model,
+        subject,
+        oracle_kind=oracle.mode,
+        oracle=oracle.reference or oracle.prop,
+        types=model_generator.describe_types(params or []),
+        arity=len(params or []),
+        max_size=MODEL_SIZES,
+        example=example if isinstance(example, str) else None,
+        searched="Boundary values and every small input are tried separately: aim past them.",
     )
 
 

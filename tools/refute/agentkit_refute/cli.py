@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from agentkit.cli._output import json_option, print_json
+from agentkit.config import load_settings
 from agentkit_refute.api import DEFAULT_BUDGET, DEFAULT_TIMEOUT, refute
 from agentkit_refute.compare import MODES
 from agentkit_refute.search import RefuteResult
@@ -62,6 +63,13 @@ Examples:
 @click.option(
     "--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True, help="Seconds per input."
 )
+@click.option(
+    "-m",
+    "--model",
+    "model_name",
+    help="Also have this model write input generators (default: the configured model).",
+)
+@click.option("--no-model", is_flag=True, help="Search without a model even if one is set up.")
 @json_option
 def refute_command(candidate: str | None, entry: str | None, **options: Any) -> None:
     """Search for an input on which CANDIDATE.py is wrong, and shrink it.
@@ -70,8 +78,10 @@ def refute_command(candidate: str | None, entry: str | None, **options: Any) -> 
     property, or (with --witness, and no candidate) the predicate itself.
     """
     as_json = options.pop("as_json")
+    model_name, no_model = options.pop("model_name"), options.pop("no_model")
     try:
-        result = refute(**_request(candidate, entry, **options))
+        model = None if no_model else model_name or load_settings().model or None
+        result = refute(**_request(candidate, entry, **options), model=model)
     except RefuteError as exc:
         raise click.UsageError(str(exc)) from None
     if as_json:
@@ -179,6 +189,8 @@ def _print_human(result: RefuteResult) -> None:
     phases = ", ".join(
         f"{k} {v}"
         for k, v in result.searched.items()
-        if isinstance(v, int) and k in ("seeds", "special", "small", "random")
+        if isinstance(v, int) and k in ("seeds", "special", "small", "model", "random")
     )
     click.echo(f"  {result.tries} inputs in {result.seconds:.2f} s ({phases})")
+    for note in result.searched.get("model_notes", []):
+        click.echo(f"  model: {note}")

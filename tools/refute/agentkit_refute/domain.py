@@ -24,6 +24,7 @@ __all__ = [
     "Scale",
     "args_strategy",
     "boundary_inputs",
+    "coerce",
     "describe_value",
     "merged",
     "small_inputs",
@@ -302,6 +303,60 @@ def small_inputs(
                 return
             seen.add(repr(args))
             yield level, args
+
+
+# -- values from outside (seeds, a model's generator) -------------------------------------
+
+
+def coerce(desc: Desc, value: Any) -> Any:
+    """``value`` as a value of ``desc``'s type, or ValueError saying why it is not one.
+
+    JSON-shaped values are accepted where the type is richer: a list for a tuple or a
+    set, a dict of fields for a dataclass, an int for a float.
+    """
+    kind = desc["t"]
+    if kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif kind == "float":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    elif kind == "bool":
+        if isinstance(value, bool):
+            return value
+    elif kind in ("str", "bytes", "none"):
+        if isinstance(value, {"str": str, "bytes": bytes, "none": type(None)}[kind]):
+            return value
+    elif kind in ("list", "set", "frozenset"):
+        if isinstance(value, list | tuple | set | frozenset):
+            items = [coerce(desc["of"], v) for v in value]
+            if kind == "list":
+                return tuple(items) if desc.get("as") == "tuple" else items
+            try:
+                return set(items) if kind == "set" else frozenset(items)
+            except TypeError:
+                raise ValueError(f"unhashable items for a {kind}: {value!r:.80}") from None
+    elif kind == "tuple":
+        if isinstance(value, list | tuple) and len(value) == len(desc["items"]):
+            return tuple(coerce(d, v) for d, v in zip(desc["items"], value, strict=True))
+    elif kind == "dict":
+        if isinstance(value, dict):
+            return {coerce(desc["key"], k): coerce(desc["value"], v) for k, v in value.items()}
+    elif kind == "union":
+        for option in desc["options"]:
+            try:
+                return coerce(option, value)
+            except ValueError:
+                continue
+    elif kind == "literal":
+        if any(value == decode(v) and type(value) is type(decode(v)) for v in desc["values"]):
+            return value
+    elif kind == "dataclass":
+        fields = dict(value.fields) if isinstance(value, Record) else value
+        names = [name for name, _ in desc["fields"]]
+        if isinstance(fields, dict) and sorted(fields) == sorted(names):
+            return Record(desc["name"], tuple((n, coerce(d, fields[n])) for n, d in desc["fields"]))
+    raise ValueError(f"{value!r:.80} is not a {desc.get('repr', kind)}")
 
 
 # -- learning a type from seed inputs ----------------------------------------------------

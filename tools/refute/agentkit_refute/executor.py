@@ -67,9 +67,12 @@ class Executor:
             self.oracle_worker = oracle_worker.result() if oracle_worker else None
         self.tries = 0
         self.confirm_timeouts = True  # off while shrinking; the final answer is confirmed
+        self._slowest_reference = 0.0  # seconds, over every input so far
+        self._side = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="refute-oracle")
 
     def close(self) -> None:
         """Retire both workers: killed, and replaced by spares, in the background."""
+        self._side.shutdown(wait=False)
         self._subject_source.retire(self.subject_worker)
         if self._oracle_source is not None and self.oracle_worker is not None:
             self._oracle_source.retire(self.oracle_worker)
@@ -116,14 +119,18 @@ class Executor:
         """The whole program once per stdin text, ``timeout`` seconds each."""
         return self._batch("program_batch", target, len(stdins), timeout, on_subject, stdins=stdins)
 
-    def generate(self, generator: Target, draws: list[list[int]]) -> list[dict]:
-        """``generate(Random(seed), size)`` on the oracle for each ``[seed, size]``."""
+    def generate(
+        self, generator: Target, draws: list[list[int]], *, on_subject: bool = False
+    ) -> list[dict]:
+        """``generate(Random(seed), size)`` for each ``[seed, size]``: on the oracle for
+        the user's generator, on the subject for a model's (model code never runs
+        beside the oracle)."""
         return self._batch(
             "generate_batch",
             generator,
             len(draws),
             self.timeout,
-            False,
+            on_subject,
             entry=generator.entry,
             draws=draws,
         )
@@ -182,18 +189,37 @@ class Executor:
     def _judge_differential(
         self, verdicts: list[Verdict], encoded: list[Any], live: list[int]
     ) -> None:
+        """The reference and the candidate on the batch, side by side when they can be.
+
+        Without a precondition every input is valid, so the candidate need not wait for
+        the reference: both workers run at once, and the candidate's first time limit
+        comes from the reference's slowest run so far. With one, the candidate runs the
+        inputs the precondition let through only, after it.
+        """
         assert self.oracle.reference is not None
-        expected = self.call(
-            self.oracle.reference,
-            [encoded[i] for i in live],
-            timeout=self.timeout,
-            on_subject=False,
-        )
-        fine = [i for i, reply in zip(live, expected, strict=True) if reply["status"] == "ok"]
-        wanted = {i: reply for i, reply in zip(live, expected, strict=True)}
-        actual = self._run_subject([encoded[i] for i in fine], [wanted[i]["seconds"] for i in fine])
-        for index, got in zip(fine, actual, strict=True):
-            verdicts[index] = self._compare_outputs(verdicts[index].input, wanted[index], got)
+        inputs = [encoded[i] for i in live]
+        if self.oracle.precondition is None and inputs:
+            seen = [self._slowest_reference]  # 0.0 at first: the shortest first limit
+            running = self._side.submit(
+                self.call, self.oracle.reference, inputs, timeout=self.timeout, on_subject=False
+            )
+            actual = self._run_subject(inputs, seen)
+            expected = running.result()
+            pairs = list(zip(live, expected, actual, strict=True))
+        else:
+            expected = self.call(
+                self.oracle.reference, inputs, timeout=self.timeout, on_subject=False
+            )
+            fine = [(i, w) for i, w in zip(live, expected, strict=True) if w["status"] == "ok"]
+            actual = self._run_subject(
+                [encoded[i] for i, _ in fine], [w["seconds"] for _, w in fine]
+            )
+            pairs = [(i, w, got) for (i, w), got in zip(fine, actual, strict=True)]
+        for index, want, got in pairs:
+            if want["status"] != "ok":
+                continue  # the reference failed: not a valid input
+            self._slowest_reference = max(self._slowest_reference, want.get("seconds", 0.0))
+            verdicts[index] = self._compare_outputs(verdicts[index].input, want, got)
 
     def _compare_outputs(self, args: tuple[Any, ...], want: dict, got: dict) -> Verdict:
         if got["status"] == "skipped":

@@ -10,6 +10,7 @@ shrink an example it did not generate.
 
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
 import time
 from collections.abc import Iterable, Iterator
@@ -19,12 +20,13 @@ import pydantic
 from hypothesis import HealthCheck, Phase, given, reject, settings, target
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import Flaky, Unsatisfiable
 
 from agentkit_refute import domain, shrink
 from agentkit_refute.executor import Executor, Kind, Verdict
+from agentkit_refute.model_generator import Proposer
 from agentkit_refute.targets import Target
-from agentkit_refute.values import size_key
+from agentkit_refute.values import decode, size_key
 
 BATCH = 64
 FIRST_BATCH = 8
@@ -34,6 +36,8 @@ RANDOM_ROUNDS = [
     (domain.Scale(magnitude=10_000, longest=24), 600),
     (None, 2000),
 ]
+MODEL_ATTEMPTS = 3  # generators asked of the model in one search, at most
+MODEL_SIZES = 16  # sizes 1..16, four seeds each, per generator
 SHRINK_SHARE = 0.25  # shrinking may run this share of the budget past the search's end
 MAX_PROGRAM_SIZE = 40
 MAX_CONFIRMATIONS = 3  # each costs up to the full time limit
@@ -74,9 +78,13 @@ class Search:
         seeds: list[Any],
         budget: float,
         random_seed: int = 0,
+        propose: Proposer | None = None,
     ) -> None:
         self.executor, self.params, self.generator = executor, params, generator
         self.seeds, self.budget, self.random_seed = seeds, budget, random_seed
+        self.propose = propose
+        self.model_notes: list[str] = []  # what became of the model's generators
+        self._asker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="refute-model")
         self.failures: list[Verdict] = []
         self.counts: dict[str, int] = {}
         self.extent = {"longest": 0, "largest_int": 0}
@@ -87,9 +95,17 @@ class Search:
         """(the smallest failure, the first failure), or (None, None)."""
         self.started = time.monotonic()
         self.deadline = self.started + self.budget
-        for name, inputs in self._systematic_phases():
-            if self._run_batches(name, inputs) and name == "small":
-                break
+        asking = None
+        if self.propose is not None:  # the model thinks while the systematic phases run
+            asking = self._asker.submit(self.propose, None)
+        try:
+            for name, inputs in self._systematic_phases():
+                if self._run_batches(name, inputs) and name == "small":
+                    break
+            if asking is not None and not self.failures:
+                self._model_phase(asking)
+        finally:
+            self._asker.shutdown(wait=False, cancel_futures=True)
         if not self.failures and time.monotonic() < self.deadline:
             # Hypothesis shrinks what it finds itself, first. Programs go to full sizes at
             # once: their small sizes were enumerated, and each run costs a fork.
@@ -193,6 +209,69 @@ class Search:
             self.extent["longest"] = max(self.extent["longest"], longest)
             self.extent["largest_int"] = max(self.extent["largest_int"], largest)
 
+    # -- the model's generators ----------------------------------------------------------
+
+    def _model_phase(self, asking: concurrent.futures.Future[Target]) -> None:
+        """Judge the inputs of the generators the model writes, while time is left.
+
+        A generator that breaks, or makes no valid input, goes back to the model with
+        the reason; one whose inputs all pass gets one more try at another idea.
+        """
+        for attempt in range(MODEL_ATTEMPTS):
+            try:
+                generator = asking.result(timeout=max(self.deadline - time.monotonic(), 0))
+            except concurrent.futures.TimeoutError:
+                self.model_notes.append("the model's generator did not come within the budget")
+                return
+            except Exception as exc:  # the model call failed: the search goes on without it
+                self.model_notes.append(f"the model was not reached: {exc}")
+                return
+            inputs, problem = self._model_inputs(generator)
+            self.counts["model_inputs"] = self.counts.get("model_inputs", 0) + len(inputs)
+            if self._run_batches("model", inputs):
+                self.model_notes.append(f"generator {attempt + 1} found a failing input")
+                return
+            feedback = problem or (
+                f"None of the {len(inputs)} inputs of your generator showed a bug. Think of "
+                "another way the candidate could be wrong and write a new generate()."
+            )
+            self.model_notes.append(f"generator {attempt + 1}: {problem or 'no failure'}")
+            if attempt + 1 < MODEL_ATTEMPTS and time.monotonic() < self.deadline:
+                asking = self._asker.submit(self.propose, feedback)  # type: ignore[arg-type]
+            else:
+                return
+
+    def _model_inputs(self, generator: Target) -> tuple[list[Any], str | None]:
+        """The valid inputs ``generator`` makes, and what was wrong when there are none."""
+        draws = [[seed, size] for size in range(1, MODEL_SIZES + 1) for seed in range(4)]
+        replies = self.executor.generate(generator, draws, on_subject=True)
+        inputs, errors = [], []
+        for reply in replies:
+            if reply["status"] != "ok":
+                errors.append(reply.get("error") or reply["status"])
+                continue
+            try:
+                inputs.append(self._as_input(decode(reply["output"])))
+            except (ValueError, TypeError) as exc:
+                errors.append(str(exc))
+        if inputs:
+            return _unique_inputs(inputs), None
+        reason = errors[0] if errors else "it made no input"
+        return [], f"Your generate() did not work: {reason[:500]}. Fix it."
+
+    def _as_input(self, value: Any) -> Any:
+        if self.generator is not None or self.params is None:
+            if not isinstance(value, str):
+                raise ValueError(f"generate() must return the stdin text, not {value!r:.80}")
+            return value
+        if len(self.params) == 1:
+            return (domain.coerce(self.params[0], value),)
+        if not isinstance(value, list | tuple) or len(value) != len(self.params):
+            raise ValueError(
+                f"generate() must return a tuple of {len(self.params)} arguments, not {value!r:.80}"
+            )
+        return tuple(domain.coerce(p, v) for p, v in zip(self.params, value, strict=True))
+
     def _shrink(self, failures: list[Verdict]) -> None:
         """Shrink each of ``failures`` (one per phase at most), smallest first.
 
@@ -243,6 +322,7 @@ class Search:
         up or something fails; with ``below``, only a failure smaller than it counts."""
         shrink_deadline = self.deadline + SHRINK_SHARE * self.budget
         bound = size_key(below.input) if below else None
+        known = len(self.failures)
 
         def probe(value: Any) -> None:
             now = time.monotonic()
@@ -293,6 +373,11 @@ class Search:
                 run()
             except (_Found, _OutOfBudget, Unsatisfiable):
                 return
+            except Flaky:
+                # Timing decides timeouts, so a replayed input may come out differently;
+                # what failed is already recorded, and a new round starts afresh.
+                if len(self.failures) > known:
+                    return
             if time.monotonic() > self.deadline:
                 return
 
@@ -309,7 +394,19 @@ class Search:
         if self.small_level >= 0:
             facts["small_scope"] = _small_scope_text(self.small_level)
         facts.update(self.extent)
+        if self.model_notes:
+            facts["model_notes"] = self.model_notes
         return facts
+
+
+def _unique_inputs(inputs: list[Any]) -> list[Any]:
+    seen: set[str] = set()
+    unique = []
+    for value in sorted(inputs, key=size_key):
+        if repr(value) not in seen:
+            seen.add(repr(value))
+            unique.append(value)
+    return unique
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
