@@ -483,6 +483,81 @@ def test_shrink_proposals_are_strictly_smaller_and_scan_reaches_every_smaller_in
     assert list(shrink.scan((0,))) == []
 
 
+UNTYPED = """
+def reference(xs, k):
+    return sorted(xs)[:k]
+
+def candidate(xs, k):  # wrong when k is 0: xs[:-0] is empty only by luck of slicing
+    return sorted(xs)[: len(xs) - k if k > len(xs) // 2 else k] if xs else []
+
+def precondition(xs, k):
+    return 0 <= k <= len(xs)
+"""
+
+
+def test_a_generator_or_a_strategy_supplies_inputs_for_untyped_functions(tmp_path):
+    code = write(tmp_path, "untyped.py", UNTYPED)
+    generator = write(
+        tmp_path,
+        "gen.py",
+        """
+        def generate(rng, size):
+            xs = [rng.randint(-5, 5) for _ in range(size)]
+            return xs, rng.randint(-2, size + 2)   # some invalid k: the precondition drops them
+    """,
+    )
+    kwargs = {"reference": Target.function(code, "reference"), "budget": 5}
+    made = refute(
+        Target.function(code, "candidate"),
+        generator=Target.function(generator, "generate"),
+        **kwargs,
+    )
+    assert made.found and made.searched["generated"] > 0 and made.searched["invalid"] > 0
+    xs, k = made.input
+    assert 0 <= k <= len(xs) and k > len(xs) // 2 and len(xs) - k != k  # a real failure
+
+    from hypothesis import strategies as st
+
+    pairs = st.lists(st.integers(-5, 5), max_size=6).flatmap(
+        lambda xs: st.tuples(st.just(xs), st.integers(0, len(xs)))
+    )
+    drawn = refute(Target.function(code, "candidate"), strategy=pairs, **kwargs)
+    assert drawn.found and drawn.searched["random"] > 0
+    xs, k = drawn.input
+    assert k > len(xs) // 2 and len(xs) - k != k
+
+    with pytest.raises(RefuteError, match="no usable type hint for xs, k"):
+        refute(Target.function(code, "candidate"), **kwargs)
+
+
+def test_an_explicit_validator_filters_function_inputs(tmp_path):
+    code = write(
+        tmp_path,
+        "div.py",
+        """
+        def reference(a: int, b: int) -> int:
+            return a // b
+
+        def candidate(a: int, b: int) -> int:
+            return int(a / b)  # differs for negative quotients, and divides by zero
+    """,
+    )
+    rules = write(  # small enough for a / b to be exact in a float
+        tmp_path, "rules.py", "def positive(a, b):\n    return 0 <= a < 10**6 and 0 < b < 10**6\n"
+    )
+    result = refute(
+        Target.function(code, "candidate"),
+        reference=Target.function(code, "reference"),
+        validator=Target.function(rules, "positive"),
+        budget=2,
+    )
+    assert not result.found and result.searched["invalid"] > 0  # only the valid half is searched
+    unchecked = refute(
+        Target.function(code, "candidate"), reference=Target.function(code, "reference"), budget=2
+    )
+    assert unchecked.found and unchecked.input[1] != 0  # b == 0: the reference fails too
+
+
 def test_bad_requests_are_one_line_errors(tmp_path):
     code = write(tmp_path, "pair.py", PAIR)
     with pytest.raises(RefuteError, match="exactly one of"):

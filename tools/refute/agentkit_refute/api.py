@@ -7,6 +7,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from hypothesis.strategies import SearchStrategy
+
 from agentkit.models import get_model
 from agentkit.models.base import Model
 from agentkit.worker import WorkerError
@@ -31,6 +33,7 @@ def refute(
     validator: Target | None = None,
     checker: Target | None = None,
     seeds: Sequence[Any] = (),
+    strategy: SearchStrategy[Any] | None = None,
     budget: float = DEFAULT_BUDGET,
     timeout: float = DEFAULT_TIMEOUT,
     compare: Mode = "exact",
@@ -44,7 +47,11 @@ def refute(
     Exactly one oracle: ``reference`` (differential testing), ``prop`` (``prop(input,
     output) -> bool``) or ``witness`` (no candidate). A program candidate (stdin to
     stdout) needs a program reference and a ``generator`` (``generate(rng, size) -> str``).
-    ``seeds`` are inputs tried first; without type hints, the search learns their shape.
+    The inputs of a function come from its type hints; also, or instead, from
+    ``seeds`` (tried first; without hints the search learns their shape), a
+    ``generator`` (``generate(rng, size)`` returning the argument, or a tuple of them)
+    or a Hypothesis ``strategy`` (drawing the same). A ``validator`` (or a function
+    ``precondition`` beside the reference) takes the arguments and says which are valid.
     All code runs in the sandbox; ``timeout`` is the time limit per input. With a
     ``model`` (a :class:`agentkit.Model` or a model name), the model also writes input
     generators aimed at the candidate's likely bug (the REFUTE setting), whose inputs
@@ -62,14 +69,24 @@ def refute(
         raise RefuteError(
             "a stdin program needs a program reference and an input generator (--generator)"
         )
-    oracle = Oracle(mode, reference, prop, checker, None, validator, compare, tolerance)
+    if strategy is not None and programs:
+        raise RefuteError("a Hypothesis strategy is for functions: a program takes a generator")
+    oracle = Oracle(mode, reference, prop, checker, compare=compare, tolerance=tolerance)
+    if programs:
+        oracle.validator = validator
+    else:
+        oracle.precondition = validator
     started = time.monotonic()
     try:
         executor = Executor(subject, oracle, timeout=timeout)
     except WorkerError as exc:
         raise RefuteError(f"the sandbox did not start: {exc}") from exc
     try:
-        params = None if programs else _parameters(executor, subject, oracle, list(seeds))
+        params, arity = (
+            (None, 0)
+            if programs
+            else _parameters(executor, subject, oracle, list(seeds), generator or strategy)
+        )
         propose = None
         if model is not None:
             propose = _proposer(
@@ -78,13 +95,17 @@ def refute(
                 subject,
                 oracle,
                 params,
+                arity,
                 generator if programs else None,
             )
         search = Search(
             executor,
             params=params,
-            generator=generator if programs else None,
-            seeds=[_as_args(s, params) for s in seeds] if not programs else [str(s) for s in seeds],
+            arity=arity,
+            programs=programs,
+            generator=generator,
+            strategy=strategy,
+            seeds=[str(s) if programs else _as_args(s, params, arity) for s in seeds],
             budget=budget,
             random_seed=random_seed,
             propose=propose,
@@ -111,6 +132,7 @@ def _proposer(
     subject: Target,
     oracle: Oracle,
     params: list[dict] | None,
+    arity: int,
     generator: Target | None,
 ) -> model_generator.Proposer:
     example = None
@@ -122,8 +144,8 @@ def _proposer(
         subject,
         oracle_kind=oracle.mode,
         oracle=oracle.reference or oracle.prop,
-        types=model_generator.describe_types(params or []),
-        arity=len(params or []),
+        types=model_generator.describe_types(params) if params else "(not known)",
+        arity=arity,
         max_size=MODEL_SIZES,
         example=example if isinstance(example, str) else None,
         searched="Boundary values and every small input are tried separately: aim past them.",
@@ -148,9 +170,11 @@ def _mode(
 
 
 def _parameters(
-    executor: Executor, subject: Target, oracle: Oracle, seeds: list[Any]
-) -> list[dict]:
-    """The input domain: the reference's type hints, else the subject's, else the seeds'.
+    executor: Executor, subject: Target, oracle: Oracle, seeds: list[Any], other_source: Any
+) -> tuple[list[dict] | None, int]:
+    """The input domain and the number of arguments: the reference's type hints, else
+    the subject's, else the seeds'; None when only ``other_source`` (a generator or a
+    strategy) can make inputs.
 
     Also picks up a ``precondition`` function defined beside the reference (or beside
     the candidate, in property mode) that filters invalid inputs.
@@ -166,23 +190,30 @@ def _parameters(
         raise RefuteError(
             f"{typed_by.filename}: cannot load it: {info.get('error', info['status'])}"
         )
-    if oracle.reference and "precondition" in info.get("functions", []):
+    if (
+        oracle.reference
+        and oracle.precondition is None
+        and "precondition" in info.get("functions", [])
+    ):
         oracle.precondition = Target(typed_by.source, typed_by.filename, "precondition")
     params = info["params"]
     if oracle.mode == "witness":
         params = params[:1]  # the searched input; the other parameters keep their defaults
     missing = [p["name"] for p in params if "type" not in p or p["type"]["t"] == "unsupported"]
     if missing and not seeds:
+        if other_source is not None:
+            return None, len(params)
         raise RefuteError(
             f"{typed_by.filename}: {typed_by.entry}() has no usable type hint for "
-            f"{', '.join(missing)}: add hints or give example inputs (--seeds FILE.json)"
+            f"{', '.join(missing)}: add hints, or give example inputs (--seeds FILE.json) "
+            "or an input generator (--generator)"
         )
     types = _learned_from_seeds(seeds, len(params)) if missing else [p["type"] for p in params]
     literals: dict[str, list[Any]] = {}
     for described in (info, subject_info):  # the reference's constants, then the subject's
         for kind, values in _checked_literals(described.get("literals")).items():
             literals[kind] = [*literals.get(kind, []), *values]
-    return domain.with_literals(types, literals)
+    return domain.with_literals(types, literals), len(params)
 
 
 LITERAL_TYPES = {"int": int, "float": float, "str": str}
@@ -210,37 +241,27 @@ def _checked_literals(raw: Any) -> dict[str, list[Any]]:
 
 
 def _learned_from_seeds(seeds: list[Any], arity: int) -> list[dict]:
-    rows = [_as_args(seed, None if arity == 1 else [{}] * arity) for seed in seeds]
+    rows = [_as_args(seed, None, arity) for seed in seeds]
     columns = list(zip(*rows, strict=True))
     return [domain.merged([domain.describe_value(v) for v in column]) for column in columns]
 
 
-def _as_args(seed: Any, params: list[dict] | None) -> tuple[Any, ...]:
-    """A seed is the argument itself, or (for several parameters) the list of arguments."""
+def _as_args(seed: Any, params: list[dict] | None, arity: int) -> tuple[Any, ...]:
+    """A seed is the argument itself, or (for several parameters) the list of arguments,
+    written in JSON: made into values of the parameter types where those are known."""
     seed = decode(seed) if isinstance(seed, dict) and "$" in seed else seed
-    if params is not None and len(params) > 1:
-        if not isinstance(seed, list | tuple) or len(seed) != len(params):
-            raise RefuteError(f"the seed {seed!r} must be a list of {len(params)} arguments")
-        return tuple(_tuples_where_typed(v, p) for v, p in zip(seed, params, strict=True))
-    return (_tuples_where_typed(seed, params[0] if params else {}),)
-
-
-def _tuples_where_typed(value: Any, desc: dict) -> Any:
-    """JSON has no tuples or sets: a seed list becomes one where the type says so."""
-    kind = desc.get("t")
-    if isinstance(value, list):
-        if kind == "tuple":
-            return tuple(
-                _tuples_where_typed(v, d) for v, d in zip(value, desc["items"], strict=False)
-            )
-        if kind in ("set", "frozenset"):
-            return (set if kind == "set" else frozenset)(
-                _tuples_where_typed(v, desc["of"]) for v in value
-            )
-        if kind == "list":
-            items = [_tuples_where_typed(v, desc["of"]) for v in value]
-            return tuple(items) if desc.get("as") == "tuple" else items
-    return value
+    if arity > 1:
+        if not isinstance(seed, list | tuple) or len(seed) != arity:
+            raise RefuteError(f"the seed {seed!r:.80} must be a list of {arity} arguments")
+        args = tuple(seed)
+    else:
+        args = (seed,)
+    if params is None:
+        return args
+    try:
+        return tuple(domain.coerce(p, v) for p, v in zip(params, args, strict=True))
+    except ValueError as exc:
+        raise RefuteError(f"the seed {seed!r:.80} does not fit the parameters: {exc}") from None
 
 
 def _result(

@@ -37,8 +37,15 @@ Examples:
 @click.option(
     "--stdin", "programs", is_flag=True, help="Candidate and reference are stdin/stdout programs."
 )
-@click.option("--generator", help="Input generator generate(rng, size) -> str: GEN.py[:NAME].")
-@click.option("--validator", help="Input validator validate(text) -> bool: VAL.py[:NAME].")
+@click.option(
+    "--generator",
+    help="Input generator generate(rng, size): GEN.py[:NAME]. It returns the stdin text "
+    "for --stdin, else the argument (or a tuple of them).",
+)
+@click.option(
+    "--validator",
+    help="Which inputs are valid: validate(text) for --stdin, else validate(*args): VAL.py[:NAME].",
+)
 @click.option(
     "--seeds",
     type=click.Path(exists=True, dir_okay=False),
@@ -189,7 +196,8 @@ def _print_human(result: RefuteResult) -> None:
     phases = ", ".join(
         f"{k} {v}"
         for k, v in result.searched.items()
-        if isinstance(v, int) and k in ("seeds", "special", "small", "model", "random")
+        if isinstance(v, int)
+        and k in ("seeds", "special", "small", "generated", "model", "random", "shrink")
     )
     click.echo(f"  {result.tries} inputs in {result.seconds:.2f} s ({phases})")
     for note in result.searched.get("model_notes", []):

@@ -74,13 +74,19 @@ class Search:
         executor: Executor,
         *,
         params: list[dict[str, Any]] | None,
-        generator: Target | None,
+        arity: int = 0,
+        programs: bool = False,
+        generator: Target | None = None,
+        strategy: st.SearchStrategy[Any] | None = None,
         seeds: list[Any],
         budget: float,
         random_seed: int = 0,
         propose: Proposer | None = None,
     ) -> None:
-        self.executor, self.params, self.generator = executor, params, generator
+        """``params`` are the type descriptions of the arguments (None when unknown: a
+        program, or a function searched with a ``generator`` or a ``strategy`` only)."""
+        self.executor, self.params, self.arity = executor, params, arity
+        self.programs, self.generator, self.strategy = programs, generator, strategy
         self.seeds, self.budget, self.random_seed = seeds, budget, random_seed
         self.propose = propose
         self.model_notes: list[str] = []  # what became of the model's generators
@@ -109,12 +115,13 @@ class Search:
         if not self.failures and time.monotonic() < self.deadline:
             # Hypothesis shrinks what it finds itself, first. Programs go to full sizes at
             # once: their small sizes were enumerated, and each run costs a fork.
-            self._random_phase(RANDOM_ROUNDS if self.generator is None else RANDOM_ROUNDS[-1:])
+            sized = self.params is not None and self.generator is None and self.strategy is None
+            self._random_phase(RANDOM_ROUNDS if sized else RANDOM_ROUNDS[-1:])
         if not self.failures:
             return None, None
         self._shrink(self.failures)
         best = min(self.failures, key=lambda v: size_key(v.input))
-        if self.generator is None and not _within(RANDOM_ROUNDS[1][0], best.input):
+        if self.params is not None and not _within(RANDOM_ROUNDS[1][0], best.input):
             # Still huge (a special value's failure, shrunk to a local minimum): sample
             # small values for a smaller failure of another shape.
             known = len(self.failures)
@@ -138,16 +145,15 @@ class Search:
 
     def _systematic_phases(self) -> Iterator[tuple[str, Iterable[Any]]]:
         yield "seeds", self.seeds
-        if self.generator is not None:
-            yield "special", self._generated((seed, size) for size in (1, 2) for seed in range(8))
+        if self.params is not None:
+            yield "special", domain.boundary_inputs(self.params)
+            yield "small", self._levelled(domain.small_inputs(self.params))
+        if self.generator is not None:  # its smallest sizes, many seeds each
+            yield "generated", self._generated((seed, size) for size in (1, 2) for seed in range(8))
             yield (
-                "small",
+                "generated",
                 self._generated((seed, size) for size in range(1, 6) for seed in range(40)),
             )
-            return
-        assert self.params is not None
-        yield "special", domain.boundary_inputs(self.params)
-        yield "small", self._levelled(domain.small_inputs(self.params))
 
     def _levelled(self, inputs: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[Any, ...]]:
         """The enumeration's inputs; ``small_level`` is the last level tried in full.
@@ -163,11 +169,23 @@ class Search:
             yield args
         self.small_level = self._level_started
 
-    def _generated(self, draws: Iterable[tuple[int, int]]) -> Iterator[str]:
+    def _generated(self, draws: Iterable[tuple[int, int]]) -> Iterator[Any]:
+        """The inputs the user's generator makes from ``draws``; broken ones are left out."""
+        assert self.generator is not None
         for chunk in _chunks(draws, BATCH):
-            for reply in self.executor.generate(self.generator, [list(d) for d in chunk]):  # type: ignore[arg-type]
-                if reply["status"] == "ok" and isinstance(reply["output"], str):
-                    yield reply["output"]
+            for reply in self.executor.generate(self.generator, [list(d) for d in chunk]):
+                made = self._made_input(reply)
+                if made is not None:
+                    yield made
+
+    def _made_input(self, reply: dict[str, Any]) -> Any:
+        """The input in a generator's reply, or None when it failed or has the wrong shape."""
+        if reply["status"] != "ok":
+            return None
+        try:
+            return self._as_input(decode(reply["output"]))
+        except (ValueError, TypeError):
+            return None
 
     def _run_batches(self, phase: str, inputs: Iterable[Any]) -> bool:
         """Judge ``inputs`` until one fails or time runs out; True if one failed.
@@ -193,7 +211,7 @@ class Search:
         return False
 
     def _judge(self, batch: list[Any]) -> list[Verdict]:
-        if self.generator is not None:
+        if self.programs:
             return self.executor.judge_programs(batch)
         return self.executor.judge([tuple(args) for args in batch])
 
@@ -260,17 +278,23 @@ class Search:
         return [], f"Your generate() did not work: {reason[:500]}. Fix it."
 
     def _as_input(self, value: Any) -> Any:
-        if self.generator is not None or self.params is None:
+        """A generated value as an input: the stdin text, or the argument tuple (checked
+        against the parameter types when they are known)."""
+        if self.programs:
             if not isinstance(value, str):
                 raise ValueError(f"generate() must return the stdin text, not {value!r:.80}")
             return value
-        if len(self.params) == 1:
-            return (domain.coerce(self.params[0], value),)
-        if not isinstance(value, list | tuple) or len(value) != len(self.params):
+        if self.arity == 1:
+            args: tuple[Any, ...] = (value,)
+        elif isinstance(value, list | tuple) and len(value) == self.arity:
+            args = tuple(value)
+        else:
             raise ValueError(
-                f"generate() must return a tuple of {len(self.params)} arguments, not {value!r:.80}"
+                f"generate() must return a tuple of {self.arity} arguments, not {value!r:.80}"
             )
-        return tuple(domain.coerce(p, v) for p, v in zip(self.params, value, strict=True))
+        if self.params is None:
+            return args
+        return tuple(domain.coerce(p, v) for p, v in zip(self.params, args, strict=True))
 
     def _shrink(self, failures: list[Verdict]) -> None:
         """Shrink each of ``failures`` (one per phase at most), smallest first.
@@ -279,7 +303,7 @@ class Search:
         another shape (a run of the highest code point, say) may shrink further than a
         small one (a run of "a").
         """
-        if self.generator is not None:
+        if self.programs:
             return  # a program's input must keep its generator's format: not edited here
         self.executor.confirm_timeouts = False  # the final answer is confirmed
         limit = self.deadline + SHRINK_SHARE * self.budget
@@ -353,12 +377,14 @@ class Search:
             if below is not None and round_number >= len(rounds):
                 return
             scale, examples = rounds[min(round_number, len(rounds) - 1)]
-            if self.generator is None:
-                strategy = domain.args_strategy(self.params or [], scale)
-            else:
+            if self.strategy is not None:
+                strategy = self.strategy.map(self._as_input_or_none)
+            elif self.generator is not None:
                 largest = min(MAX_PROGRAM_SIZE, scale.longest if scale else MAX_PROGRAM_SIZE)
                 draws = st.tuples(st.integers(0, 2**32 - 1), st.integers(1, largest))
                 strategy = draws.map(self._generate_one)
+            else:
+                strategy = domain.args_strategy(self.params or [], scale)
             run = given(strategy)(probe)
             run = settings(
                 database=None,
@@ -381,13 +407,15 @@ class Search:
             if time.monotonic() > self.deadline:
                 return
 
-    def _generate_one(self, draw: tuple[int, int]) -> str | None:
-        reply = self.executor.generate(self.generator, [list(draw)])[0]  # type: ignore[arg-type]
-        return (
-            reply["output"]
-            if reply["status"] == "ok" and isinstance(reply["output"], str)
-            else None
-        )
+    def _generate_one(self, draw: tuple[int, int]) -> Any:
+        assert self.generator is not None
+        return self._made_input(self.executor.generate(self.generator, [list(draw)])[0])
+
+    def _as_input_or_none(self, value: Any) -> Any:
+        try:
+            return self._as_input(value)
+        except (ValueError, TypeError):
+            return None  # rejected in the probe
 
     def searched(self) -> dict[str, Any]:
         facts: dict[str, Any] = {phase: n for phase, n in self.counts.items()}
