@@ -11,12 +11,12 @@ so it can fix it.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 from agentkit.calls import call_model
 from agentkit.models.base import Model
+from agentkit.replies import last_code_block
 from agentkit_refute.targets import Target
 
 MAX_SOURCE = 20_000  # characters of each source shown to the model
@@ -62,8 +62,6 @@ from 1 to {max_size}. It returns the whole stdin text of one test, in the same f
 the example. Aim the inputs at the bug you suspect; vary them with `rng`. Use only the
 standard library."""
 
-_CODE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.S)
-
 Proposer = Callable[[str | None], Target]
 
 
@@ -100,8 +98,8 @@ def proposer(
 
 def code_of(text: str) -> str:
     """The last fenced Python block of a reply, or the whole reply when it has none."""
-    blocks = _CODE.findall(text)
-    return (blocks[-1] if blocks else text).strip() + "\n"
+    block = last_code_block(text, ("python", "py"))
+    return (block if block is not None else text).strip() + "\n"
 
 
 def _task(
