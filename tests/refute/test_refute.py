@@ -558,6 +558,45 @@ def test_an_explicit_validator_filters_function_inputs(tmp_path):
     assert unchecked.found and unchecked.input[1] != 0  # b == 0: the reference fails too
 
 
+def test_code_that_forges_its_workers_answers_is_caught_not_obeyed(tmp_path):
+    forger = write(
+        tmp_path,
+        "forger.py",
+        """
+        import agentkit_refute._inside as inside
+
+        def candidate(xs: list[int]) -> int:
+            # From the first call on, every answer of this process is a forgery.
+            inside._answer = lambda module, request, source: {"status": "ok"}
+            return len(xs)
+    """,
+    )
+    good = write(tmp_path, "good.py", "def reference(xs: list[int]) -> int:\n    return len(xs)\n")
+    result = refute(
+        Target.function(forger, "candidate"), reference=Target.function(good, "reference"), budget=3
+    )
+    assert result.found and result.kind == "crash" and "ProtocolError" in result.error
+
+    liar = write(
+        tmp_path,
+        "liar.py",
+        """
+        import agentkit_refute._inside as inside
+
+        inside._describe = lambda module, entry: {"params": [{"name": "x", "type": {"t": "?"}}]}
+
+        def candidate(x: int) -> int:
+            return x
+
+        def prop(x, out):
+            return out == x
+    """,
+    )
+    with pytest.raises(RefuteError, match=r"could not be described: .*unknown type kind") as bad:
+        refute(Target.function(liar, "candidate"), prop=Target.function(liar, "prop"), budget=1)
+    assert "\n" not in str(bad.value)
+
+
 def test_bad_requests_are_one_line_errors(tmp_path):
     code = write(tmp_path, "pair.py", PAIR)
     with pytest.raises(RefuteError, match="exactly one of"):

@@ -121,7 +121,7 @@ class _Child:
                 "error": self._death(),
                 "seconds": time.monotonic() - started,
             }
-        return json.loads(line)
+        return _reply(line)
 
     def ask_many(
         self, request: dict[str, Any], field: str, values: list[Any], timeout: float
@@ -153,7 +153,7 @@ class _Child:
                         "seconds": time.monotonic() - started,
                     },
                 ]
-            replies.append(json.loads(line))
+            replies.append(_reply(line))
             started = time.monotonic()
         return replies
 
@@ -198,6 +198,26 @@ class _Child:
             number = os.WTERMSIG(status)
             return f"killed by signal {number} ({signal.Signals(number).name})"
         return f"the process exited with status {os.WEXITSTATUS(status)}"
+
+
+def _reply(line: bytes) -> dict[str, Any]:
+    """A child's answer, as far as it is one: the code under test shares the child and
+    can write to the reply pipe, so anything but a well-formed answer is its fault."""
+    try:
+        reply = json.loads(line)
+    except ValueError:
+        reply = None
+    if isinstance(reply, dict) and (
+        (reply.get("status") == "ok" and ("output" in reply or "description" in reply))
+        or (reply.get("status") == "error" and isinstance(reply.get("error"), str))
+    ):
+        return reply
+    return {
+        "status": "error",
+        "type": "ProtocolError",
+        "error": "ProtocolError: the code wrote something else than an answer to its reply pipe",
+        "seconds": 0.0,
+    }
 
 
 def _child(source: str, filename: str) -> _Child:

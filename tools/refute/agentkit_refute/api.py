@@ -196,7 +196,7 @@ def _parameters(
         and "precondition" in info.get("functions", [])
     ):
         oracle.precondition = Target(typed_by.source, typed_by.filename, "precondition")
-    params = info["params"]
+    params = _checked_params(info.get("params"), typed_by)
     if oracle.mode == "witness":
         params = params[:1]  # the searched input; the other parameters keep their defaults
     missing = [p["name"] for p in params if "type" not in p or p["type"]["t"] == "unsupported"]
@@ -214,6 +214,22 @@ def _parameters(
         for kind, values in _checked_literals(described.get("literals")).items():
             literals[kind] = [*literals.get(kind, []), *values]
     return domain.with_literals(types, literals), len(params)
+
+
+def _checked_params(raw: Any, typed_by: Target) -> list[dict]:
+    """The parameter list the sandbox described, checked (see :func:`domain.check`)."""
+    problem = f"{typed_by.filename}: {typed_by.entry}() could not be described"
+    if not isinstance(raw, list):
+        raise RefuteError(f"{problem}: the sandbox sent {raw!r:.80}")
+    for param in raw:
+        if not isinstance(param, dict) or not isinstance(param.get("name"), str):
+            raise RefuteError(f"{problem}: the sandbox sent {param!r:.80}")
+        try:
+            if "type" in param:
+                domain.check(param["type"])
+        except domain.DomainError as exc:
+            raise RefuteError(f"{problem}: {exc}") from None
+    return raw
 
 
 LITERAL_TYPES = {"int": int, "float": float, "str": str}

@@ -24,6 +24,7 @@ __all__ = [
     "Scale",
     "args_strategy",
     "boundary_inputs",
+    "check",
     "coerce",
     "describe_value",
     "merged",
@@ -303,6 +304,50 @@ def small_inputs(
                 return
             seen.add(repr(args))
             yield level, args
+
+
+# -- checking a description from the sandbox ---------------------------------------------
+
+SCALAR_KINDS = ("int", "float", "bool", "str", "bytes", "none", "unsupported")
+MAX_DESC_DEPTH = 24
+
+
+def check(desc: Any, depth: int = 0) -> Desc:
+    """``desc`` if it is a well-formed type description, else DomainError.
+
+    Descriptions are made in the sandbox, in the same process as the code whose
+    parameters they describe, which may have replaced the describing function: the
+    host takes nothing on trust that it then indexes blindly.
+    """
+    if depth > MAX_DESC_DEPTH or not isinstance(desc, dict) or not isinstance(desc.get("t"), str):
+        raise DomainError(f"the sandbox sent a malformed type description: {desc!r:.120}")
+    kind = desc["t"]
+    nested: list[Any] = []
+    if kind in ("list", "set", "frozenset"):
+        nested = [desc.get("of")]
+    elif kind == "dict":
+        nested = [desc.get("key"), desc.get("value")]
+    elif kind in ("tuple", "union"):
+        items = desc.get("items" if kind == "tuple" else "options")
+        if not isinstance(items, list) or (kind == "union" and not items):
+            raise DomainError(f"the sandbox sent a malformed {kind} description")
+        nested = items
+    elif kind == "literal":
+        if not isinstance(desc.get("values"), list) or not desc["values"]:
+            raise DomainError("the sandbox sent a malformed literal description")
+    elif kind == "dataclass":
+        fields = desc.get("fields")
+        if not isinstance(desc.get("name"), str) or not isinstance(fields, list):
+            raise DomainError("the sandbox sent a malformed dataclass description")
+        for field in fields:
+            if not (isinstance(field, list) and len(field) == 2 and isinstance(field[0], str)):
+                raise DomainError("the sandbox sent a malformed dataclass field")
+            nested.append(field[1])
+    elif kind not in SCALAR_KINDS:
+        raise DomainError(f"the sandbox sent an unknown type kind {kind!r:.40}")
+    for inner in nested:
+        check(inner, depth + 1)
+    return desc
 
 
 # -- values from outside (seeds, a model's generator) -------------------------------------

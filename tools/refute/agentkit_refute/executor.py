@@ -273,6 +273,7 @@ class Executor:
         replies = self.call(
             self.subject, [encoded[i] for i in live], timeout=self.timeout, on_subject=True
         )
+        replies = [_readable(reply) for reply in replies]
         for index, reply in zip(live, replies, strict=True):
             self.tries += 1
             args = verdicts[index].input
@@ -302,11 +303,14 @@ class Executor:
         replies = self.call(
             self.subject, encoded, timeout=quick, on_subject=True, stop_on_timeout=True
         )
+        replies = [_readable(reply) for reply in replies]
         last = replies[-1] if replies else None
         if last and last["status"] == "timeout" and quick < self.timeout and self.confirm_timeouts:
-            replies[-1] = self.call(
-                self.subject, [encoded[len(replies) - 1]], timeout=self.timeout, on_subject=True
-            )[0]
+            replies[-1] = _readable(
+                self.call(
+                    self.subject, [encoded[len(replies) - 1]], timeout=self.timeout, on_subject=True
+                )[0]
+            )
         # Inputs after a timeout were not run: they count as not tried.
         return replies + [{"status": "skipped"}] * (len(encoded) - len(replies))
 
@@ -371,6 +375,18 @@ def fresh_workers(label: str) -> FreshWorkers:
 def warm(timeout: float = 60.0) -> bool:
     """Start the sandboxed workers ahead, so that the next search does not wait for them."""
     return all(fresh_workers(label).warm(timeout) for label in ("refute-subject", "refute-oracle"))
+
+
+def _readable(reply: dict) -> dict:
+    """A subject's reply whose output can be decoded; else an error reply. The code under
+    test can forge what its worker sends, and a forged output must not stop the search."""
+    if reply.get("status") != "ok":
+        return reply
+    try:
+        decode(reply["output"])
+    except Exception as exc:
+        return {**reply, "status": "error", "error": f"ProtocolError: unreadable output ({exc})"}
+    return reply
 
 
 def _failure(given: Any, got: dict) -> Verdict | None:
