@@ -11,7 +11,8 @@ import re
 __all__ = ["code_blocks", "final_answer", "last_code_block"]
 
 _FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)```", re.S)
-_ANSWER_LINE = re.compile(r"(?im)^\s*(?:the\s+)?(?:final\s+)?answer\s*(?:is\s*)?[:=]\s*(.+?)\s*$")
+_UNCLOSED = re.compile(r"```.*\Z", re.S)  # a block the reply never closed
+_ANSWER_LINE = re.compile(r"(?im)^\s*(?:the\s+)?(?:final\s+)?answer\s*(?:is\s*)?:\s*(.+?)\s*$")
 
 
 def code_blocks(text: str, languages: tuple[str, ...] = ()) -> list[str]:
@@ -31,8 +32,13 @@ def last_code_block(text: str, languages: tuple[str, ...] = ()) -> str | None:
 
 
 def final_answer(text: str) -> str | None:
-    """The answer a solution ends with: the last ``\\boxed{...}`` (braces balanced), else
-    the last ``Answer: ...`` line; None when there is neither."""
+    """The answer a solution states in its prose: the last ``\\boxed{...}`` (braces
+    balanced), else the last ``Answer: ...`` line; None when there is neither.
+
+    Fenced code is left out: ``answer = (1 + 5) / 2`` in a code block is a computation,
+    not the answer.
+    """
+    text = _UNCLOSED.sub("", _FENCE.sub("", text))
     boxed = _last_boxed(text)
     if boxed is not None:
         return boxed.strip()

@@ -288,6 +288,22 @@ def strict_serializer() -> Any:
     return JsonPlusSerializer(pickle_fallback=False, allowed_msgpack_modules=None)
 
 
+_RUN_USAGE = """
+SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0)
+FROM events WHERE run_id = ?1
+"""
+_TREE_USAGE = """
+WITH RECURSIVE tree(id) AS (
+    SELECT ?1
+    UNION
+    SELECT runs.id FROM runs JOIN tree ON json_extract(runs.meta, '$.parent') = tree.id
+    WHERE runs.created >= (SELECT created FROM runs WHERE id = ?1)
+)
+SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0)
+FROM events WHERE run_id IN tree
+"""
+
+
 class Run:
     """One run in the store; tool and model calls made under it are recorded as events."""
 
@@ -339,12 +355,10 @@ class Run:
             ),
         )
 
-    def usage(self) -> dict[str, int]:
-        row = self.store.one(
-            "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0)"
-            " FROM events WHERE run_id = ?",
-            (self.id,),
-        )
+    def usage(self, *, children: bool = False) -> dict[str, int]:
+        """Tokens of the model calls recorded for this run; with ``children``, also for
+        the runs it started (sub-solves, which name their parent in ``meta``), and theirs."""
+        row = self.store.one(_TREE_USAGE if children else _RUN_USAGE, (self.id,))
         assert row is not None  # an aggregate always has a row
         return {"prompt_tokens": row[0], "completion_tokens": row[1]}
 

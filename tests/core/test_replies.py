@@ -32,3 +32,6 @@ def test_final_answer_prefers_the_last_boxed_with_nested_braces_then_an_answer_l
     assert final_answer("**Final answer:** **x = 3**") == "x = 3"
     assert final_answer(r"unbalanced \boxed{1") is None
     assert final_answer("nothing to see") is None
+    code = "```python\nanswer = (1 + 5) / 2\nprint(r'\\boxed{9}')\n```\nAnswer: 3"
+    assert final_answer(code) == "3"  # what the code computes or prints is not the answer
+    assert final_answer("```python\nanswer = 2\n```") is None

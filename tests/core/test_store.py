@@ -162,6 +162,19 @@ def test_usage_sums_token_counts_of_a_run(tmp_path):
     assert run.usage() == {"prompt_tokens": 15, "completion_tokens": 3}
 
 
+def test_usage_with_children_adds_the_runs_it_started_and_theirs(tmp_path):
+    store = Store(tmp_path / "runs.db")
+    parent = store.start_run("workflow", "outer")
+    child = store.start_run("solve", "inner", meta={"parent": parent.id})
+    grandchild = store.start_run("solve", "inner-most", meta={"parent": child.id})
+    stranger = store.start_run("solve", "other")
+    for run, tokens in ((parent, 1), (child, 10), (grandchild, 100), (stranger, 1000)):
+        run.record("model_call", "m", started=0, elapsed=0, prompt_tokens=tokens)
+    assert parent.usage() == {"prompt_tokens": 1, "completion_tokens": 0}
+    assert parent.usage(children=True) == {"prompt_tokens": 111, "completion_tokens": 0}
+    assert child.usage(children=True)["prompt_tokens"] == 110
+
+
 def test_verdicts_are_recorded_in_the_current_run(tmp_path):
     from agentkit.verify import Verdict, record_verdict
 
