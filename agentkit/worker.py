@@ -312,8 +312,16 @@ class WorkerPool:
         self.closed = False
 
     def call(self, function: str, /, *, timeout: float, **kwargs: Any) -> Any:
-        """As :meth:`SandboxedWorker.call`, on the first idle worker (waits for one)."""
-        with self._slots:
+        """As :meth:`SandboxedWorker.call`, on the first idle worker.
+
+        Waits for one at most ``timeout`` seconds (then :class:`WorkerTimeout`, with
+        nothing run): a pool whose workers are all stuck never blocks its callers for ever.
+        """
+        if not self._slots.acquire(timeout=timeout):
+            raise WorkerTimeout(
+                f"{self.label}: all {self.size} workers stayed busy for {timeout:g} s"
+            )
+        try:
             worker = self._checkout()
             try:
                 return worker.call(function, timeout=timeout, **kwargs)
@@ -323,6 +331,8 @@ class WorkerPool:
                         worker.close()
                     else:
                         self._idle.append(worker)
+        finally:
+            self._slots.release()
 
     def warm(self) -> None:
         """Start one worker now, so the first call does not pay the start."""

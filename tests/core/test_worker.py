@@ -146,6 +146,23 @@ def test_pool_runs_calls_in_parallel_up_to_its_size():
         pool.call("echo", timeout=5)
 
 
+def test_a_pool_with_every_worker_busy_makes_a_caller_wait_no_longer_than_its_timeout():
+    pool = WorkerPool(MODULE, size=1, label="test-busy")
+    try:
+        pool.warm()
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:
+            busy = thread.submit(pool.call, "sleep", timeout=30, seconds=2.0)
+            time.sleep(0.3)  # the only worker is taken
+            began = time.monotonic()
+            with pytest.raises(WorkerTimeout, match=r"all 1 workers stayed busy for 0\.5 s"):
+                pool.call("echo", timeout=0.5)
+            assert time.monotonic() - began < 1.5
+            assert busy.result(timeout=30) == 2.0  # the busy call was not disturbed
+        assert pool.call("echo", timeout=30, after=1) == {"after": 1}
+    finally:
+        pool.close()
+
+
 def test_pool_replaces_a_timed_out_worker():
     pool = WorkerPool(MODULE, size=1)
     try:
