@@ -28,7 +28,7 @@ from typing import Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 
 from agentkit.calls import acall_model
-from agentkit.executor import Executor, Limits
+from agentkit.executor import Executor, Limits, StepStatus
 from agentkit.models.base import Message, Model, ModelResponse, tool_message
 from agentkit.plan import Plan, PlanError
 from agentkit.planner import (
@@ -66,6 +66,37 @@ class Budgets:
     seconds: float = 600.0
 
 
+class SolveWatcher:
+    """Follows a run as it goes, for a live display (``agentkit chat`` draws the plan).
+
+    Every method does nothing here; a watcher overrides the ones it needs. They are
+    called on the solver's event loop, so they must return at once and never raise:
+    post to a queue and draw elsewhere. A resumed run calls them only for the nodes
+    that run again.
+    """
+
+    def planning(self, attempt: int) -> None:
+        """The model is asked for a plan; ``attempt`` counts judged answers, from 1."""
+
+    def planned(self, plan: Plan) -> None:
+        """A valid plan is about to run."""
+
+    def step(self, step_id: str, status: StepStatus) -> None:
+        """A step of the running plan changed state."""
+
+    def executed(self, outcomes: Mapping[str, Mapping[str, Any]]) -> None:
+        """Every step has ended; each outcome as in ``StepOutcome.to_dict``."""
+
+    def answering(self) -> None:
+        """The model is asked for the answer from the results."""
+
+    def verifying(self, answer: str) -> None:
+        """The verifiers are about to judge ``answer``."""
+
+    def verified(self, verdicts: list[Verdict]) -> None:
+        """The verifiers have judged the latest answer."""
+
+
 class SolveState(TypedDict, total=False):
     problem: str
     messages: list[Message]  # the planning conversation
@@ -97,6 +128,7 @@ class Solver:
         budgets: Budgets | None = None,
         limits: Limits | None = None,
         run: Run | None = None,
+        watcher: SolveWatcher | None = None,
     ) -> None:
         self.model = model
         self.tools = dict(tools)
@@ -104,6 +136,7 @@ class Solver:
         self.budgets = budgets or Budgets()
         self.limits = limits or Limits()
         self.run = run
+        self.watcher = watcher or SolveWatcher()
 
     def graph(self, checkpointer: Any = None) -> Any:
         graph = StateGraph(SolveState)
@@ -138,6 +171,7 @@ class Solver:
     # -- nodes ---------------------------------------------------------------------------
 
     async def _plan(self, state: SolveState) -> SolveState:
+        self.watcher.planning(state["attempts"] + 1)
         messages = state["messages"] or planning_messages(state["problem"], self.tools)
         response, update = await self._ask(state, messages, [MAKE_PLAN])
         if response is None:
@@ -162,15 +196,20 @@ class Solver:
 
     async def _execute(self, state: SolveState) -> SolveState:
         plan = Plan.parse(state["plan"] or {}, self.tools)
-        executor = Executor(self.tools, limits=self.limits, run=self.run)
+        self.watcher.planned(plan)
+        executor = Executor(
+            self.tools, limits=self.limits, run=self.run, on_status=self.watcher.step
+        )
         outcomes = await executor.execute(plan)
         found = {step_id: outcome.to_dict() for step_id, outcome in outcomes.items()}
+        self.watcher.executed(found)
         # The answer is asked for in a conversation of its own (ReWOO's "solver"): the
         # problem and the results only, not the planner's tool catalogue and plan.
         answering = answering_messages(state["problem"], found)
         return {"outcomes": found, "answering": answering, "plan_retries": 0, "route": "answer"}
 
     async def _answer(self, state: SolveState) -> SolveState:
+        self.watcher.answering()
         response, update = await self._ask(state, state["answering"], [FINAL_ANSWER, REPLAN])
         if response is None:
             return update
@@ -189,11 +228,13 @@ class Solver:
 
     async def _verify(self, state: SolveState) -> SolveState:
         answer = state["answer"] or ""
+        self.watcher.verifying(answer)
         # In a thread: verifiers may be slow (a counterexample search), and recording a
         # verdict is a blocking store write that must not stall the event loop.
         verdicts = await asyncio.to_thread(
             verify_all, answer, state["problem"], self.verifiers, run=self.run
         )
+        self.watcher.verified(verdicts)
         status = overall_status(verdicts)
         attempts = state["attempts"] + 1
         judged = [v.model_dump(mode="json") for v in verdicts]

@@ -64,6 +64,9 @@ class Tool:
     plugin: str | None = None
     timeout: float | None = None
     arguments_model: type[pydantic.BaseModel] | None = field(default=None, repr=False)
+    # The tool changes something outside its own result (runs code, writes files,
+    # sends messages): interactive front ends such as ``agentkit chat`` ask first.
+    side_effects: bool = False
 
     def __post_init__(self) -> None:
         if not _TOOL_NAME.match(self.name):
@@ -80,6 +83,7 @@ class Tool:
         name: str | None = None,
         description: str | None = None,
         timeout: float | None = None,
+        side_effects: bool = False,
     ) -> Tool:
         """Build a tool from a function's signature, type hints and docstring."""
         doc = docstring_parser.parse(inspect.getdoc(fn) or "")
@@ -92,6 +96,7 @@ class Tool:
             fn=fn,
             timeout=timeout,
             arguments_model=model,
+            side_effects=side_effects,
         )
 
     @property
@@ -143,6 +148,7 @@ class Tool:
             "description": self.description,
             "parameters": self.parameters,
             "timeout": self.timeout,
+            "side_effects": self.side_effects,
         }
 
 
@@ -182,7 +188,11 @@ class ToolCall:
 def tool(fn: Callable[..., Any], /) -> Tool: ...
 @overload
 def tool(
-    *, name: str | None = None, description: str | None = None, timeout: float | None = None
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float | None = None,
+    side_effects: bool = False,
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 def tool(
     fn: Callable[..., Any] | None = None,
@@ -191,11 +201,18 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     timeout: float | None = None,
+    side_effects: bool = False,
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
-    """Decorator: turn a function into a :class:`Tool` (``@tool`` or ``@tool(timeout=5)``)."""
+    """Decorator: turn a function into a :class:`Tool` (``@tool`` or ``@tool(timeout=5)``).
+
+    ``side_effects=True`` marks a tool that changes the world (runs code, writes files):
+    ``agentkit chat`` asks the user before each call to it.
+    """
 
     def build(f: Callable[..., Any]) -> Tool:
-        return Tool.function(f, name=name, description=description, timeout=timeout)
+        return Tool.function(
+            f, name=name, description=description, timeout=timeout, side_effects=side_effects
+        )
 
     return build(fn) if fn is not None else build
 
@@ -208,12 +225,18 @@ class Toolbox:
 
     name: str | None = None
     timeout: float | None = None
+    side_effects: bool = False
 
     def tools(self) -> list[Tool]:
         prefix = self.name or _snake_case(type(self).__name__)
         own = set(dir(Toolbox))
         return [
-            Tool.function(getattr(self, attr), name=f"{prefix}_{attr}", timeout=self.timeout)
+            Tool.function(
+                getattr(self, attr),
+                name=f"{prefix}_{attr}",
+                timeout=self.timeout,
+                side_effects=self.side_effects,
+            )
             for attr in sorted(dir(type(self)))
             if not attr.startswith("_") and attr not in own and callable(getattr(self, attr))
         ]

@@ -126,12 +126,13 @@ def main() -> None:
     cli.main()
 
 
+from agentkit.cli import chat as _chat  # noqa: E402
 from agentkit.cli import models as _models  # noqa: E402
 from agentkit.cli import plugins as _plugins_cmd  # noqa: E402
 from agentkit.cli import run as _run  # noqa: E402
 from agentkit.cli import solve as _solve  # noqa: E402
 from agentkit.cli import tools as _tools  # noqa: E402
 
-for _module in (_plugins_cmd, _tools, _models, _solve, _run):
+for _module in (_plugins_cmd, _tools, _models, _solve, _run, _chat):
     for _command in _module.COMMANDS:
         cli.add_command(_command)

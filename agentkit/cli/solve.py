@@ -153,6 +153,10 @@ def resume_command(run_id: str, as_json: bool) -> None:
 
         print_workflow_result(resume_workflow(run_id, store=store), as_json)
         return
+    if run_row["kind"] == "chat":
+        raise AgentkitError(
+            f"run {run_id} is a chat; continue it with: agentkit chat --resume {run_id}"
+        )
     if run_row["kind"] != "solve":
         raise AgentkitError(f"run {run_id} is a '{run_row['kind']}' run; only solve runs resume")
     meta = run_row["meta"] or {}

@@ -49,7 +49,7 @@ async def close_pool() -> None:
         await _pool.close()
 
 
-@agentkit.tool(name="python")
+@agentkit.tool(name="python", side_effects=True)
 async def python(code: str, session: str | None = None, timeout: float | None = None) -> ToolResult:
     """Run Python code in a sandboxed IPython kernel and return what it printed and returned.
 
