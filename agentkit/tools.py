@@ -263,7 +263,7 @@ def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
     import typing
 
     try:
-        return typing.get_type_hints(fn)
+        return typing.get_type_hints(fn, include_extras=True)  # keep Annotated bounds
     except Exception as exc:  # an unresolvable forward reference is the author's bug
         raise TypeError(f"{fn.__name__}: cannot resolve type hints: {exc}") from exc
 

@@ -4,7 +4,9 @@ import asyncio
 import dataclasses
 import threading
 import time
+from typing import Annotated
 
+import pydantic
 import pytest
 
 import agentkit
@@ -277,3 +279,20 @@ def test_unknown_tool_name_suggests_close_matches():
             call_tool("ad", {"a": 1})
     finally:
         agentkit.pm.unregister(name="adder")
+
+
+def test_annotated_bounds_reach_the_schema_and_the_validation():
+    @agentkit.tool
+    def pick(k: Annotated[int, pydantic.Field(ge=1, le=50)] = 5) -> int:
+        """Pick k items.
+
+        :param k: how many (1-50)
+        """
+        return k
+
+    prop = pick.parameters["properties"]["k"]
+    assert (prop["minimum"], prop["maximum"], prop["default"]) == (1, 50, 5)
+    assert prop["description"] == "how many (1-50)"
+    assert agentkit.call_tool(pick, {"k": 7}).output == 7
+    refused = agentkit.call_tool(pick, {"k": 0})
+    assert not refused.ok and "k" in refused.error and "greater than or equal to 1" in refused.error
