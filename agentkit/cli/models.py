@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from agentkit.cli._output import json_option, print_json, print_table
+from agentkit.cli.output import json_option, print_json, print_table
 
 
 @click.command(name="models")

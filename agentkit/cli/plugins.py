@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from agentkit.cli._output import json_option, print_json, print_table
+from agentkit.cli.output import json_option, print_json, print_table
 from agentkit.errors import AgentkitError
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from agentkit.cli._output import json_option, parse_json_object, print_json
+from agentkit.cli.output import json_option, parse_json_object, print_json
 
 if TYPE_CHECKING:
     from agentkit.workflows import WorkflowResult

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from agentkit.cli._output import json_option, print_json, print_table
+from agentkit.cli.output import json_option, print_json, print_table
 from agentkit.errors import AgentkitError
 
 

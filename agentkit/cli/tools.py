@@ -6,7 +6,7 @@ import json
 
 import click
 
-from agentkit.cli._output import json_option, parse_json_object, print_json, print_table
+from agentkit.cli.output import json_option, parse_json_object, print_json, print_table
 
 
 @click.group(name="tools", invoke_without_command=True)

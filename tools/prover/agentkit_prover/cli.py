@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from agentkit.cli._output import json_option, print_json
+from agentkit.cli.output import json_option, print_json
 from agentkit_prover.backend import DEFAULT_TIMEOUT, ProverError, backend_for_path
 from agentkit_prover.result import ProofResult
 from agentkit_prover.tool import MAX_TIMEOUT

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from agentkit.cli._output import json_option, print_json
+from agentkit.cli.output import json_option, print_json
 from agentkit.config import load_settings
 from agentkit_refute.api import DEFAULT_BUDGET, DEFAULT_TIMEOUT, refute
 from agentkit_refute.compare import MODES

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from agentkit.cli._output import json_option, print_json, print_table
+from agentkit.cli.output import json_option, print_json, print_table
 from agentkit_retriever.errors import RetrieverError
 from agentkit_retriever.search import MODES, SearchResult, search
 from agentkit_retriever.store import DEFAULT_INDEX, Index, index_names, remove_index

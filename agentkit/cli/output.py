@@ -1,4 +1,6 @@
-"""Shared output helpers: ``--json`` prints exactly one JSON document on stdout."""
+"""Output helpers for agentkit's commands and for plugins' (``register_commands``), so
+that every command behaves alike: ``--json`` prints exactly one JSON document on stdout,
+tables are plain aligned columns, JSON-object options fail with one usage line."""
 
 from __future__ import annotations
 
