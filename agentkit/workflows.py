@@ -100,10 +100,26 @@ class Workflow:
         for bad inputs (before any run is recorded) and :class:`WorkflowFailed` when
         the workflow raises (the run is then recorded as failed, and can be resumed).
         """
-        inputs = self.check_inputs(inputs or {})
+        checked = self.check_inputs(inputs or {})
+        return _drive(self, self._record(checked, model, store), checked, model)
+
+    def start(
+        self,
+        inputs: dict[str, Any] | None = None,
+        *,
+        model: Model | str | None = None,
+        store: Store | None = None,
+    ) -> Run:
+        """Record a new run of this workflow without running it; run it with
+        :func:`resume_workflow`. For callers that must know the run id before the work
+        begins (``agentkit eval`` hands it to its parent before a worker may die)."""
+        return self._record(self.check_inputs(inputs or {}), model, store)
+
+    def _record(
+        self, checked: dict[str, Any], model: Model | str | None, store: Store | None
+    ) -> Run:
         meta = {"source": self.source or self.name, "model": model_name(model)}
-        run = (store or Store()).start_run(KIND, self.name, input=inputs, meta=meta)
-        return _drive(self, run, inputs, model)
+        return (store or Store()).start_run(KIND, self.name, input=checked, meta=meta)
 
     async def arun(
         self,

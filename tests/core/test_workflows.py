@@ -544,6 +544,19 @@ def test_resume_after_a_model_error_reuses_the_finished_tool_call(tools, store):
     assert store.get_run(run_id)["status"] == "done"
 
 
+def test_start_records_a_run_that_resume_then_runs(tools, store):
+    run = sum_and_tell.start({"a": 3, "b": 4}, model="scripted", store=store)
+    recorded = store.get_run(run.id)
+    assert recorded["status"] == "running" and recorded["name"] == "sum_and_tell"
+    assert CALLS == []  # recorded, not run
+    outcome = resume_workflow(
+        run.id, model=ScriptedModel(replies=("seven",)), store=store, workflow=sum_and_tell
+    )
+    assert outcome.result == {"total": 7, "words": "seven"} and outcome.run_id == run.id
+    with pytest.raises(WorkflowError, match="b"):
+        sum_and_tell.start({"a": 1}, store=store)  # bad inputs: refused before any run
+
+
 def test_resuming_a_finished_run_returns_its_result_without_running(tools, store):
     first = sum_and_tell.run({"a": 1, "b": 2}, model=ScriptedModel(replies=("three",)), store=store)
     again = resume_workflow(first.run_id, model=ScriptedModel(), store=store, workflow=sum_and_tell)

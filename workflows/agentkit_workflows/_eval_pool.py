@@ -23,7 +23,7 @@ from typing import Any
 
 from agentkit import AgentkitError, Store, Workflow
 from agentkit.workflow_loader import load_workflow
-from agentkit.workflows import KIND, WorkflowFailed, resume_workflow
+from agentkit.workflows import WorkflowFailed, resume_workflow
 
 __all__ = ["Job", "WorkerStartError", "exit_reason", "run_jobs"]
 
@@ -78,13 +78,11 @@ def _run_job(flow: Workflow, store: Store, model: str, job: Job, conn: Connectio
 
 
 def _start_run(flow: Workflow, store: Store, model: str, job: Job) -> str:
-    """The job's run, recorded as ``Workflow.run`` records one, before it starts: so the
-    parent knows the run id even if the workflow then kills this process."""
+    """The job's run, recorded before it starts: so the parent knows the run id even if
+    the workflow then kills this process."""
     if job.run_id is not None and store.get_run(job.run_id) is not None:
         return job.run_id
-    inputs = flow.check_inputs(job.inputs)
-    meta = {"source": flow.source or flow.name, "model": model}
-    return store.start_run(KIND, flow.name, input=inputs, meta=meta).id
+    return flow.start(job.inputs, model=model, store=store).id
 
 
 class _Worker:
