@@ -13,21 +13,7 @@ from typing import Any
 import sympy
 
 from agentkit_solver._parsing import ExpressionError, parse, parse_symbol
-
-OPERATIONS = (
-    "solve",
-    "simplify",
-    "factor",
-    "expand",
-    "diff",
-    "integrate",
-    "limit",
-    "series",
-    "summation",
-    "evaluate",
-)
-
-DOMAINS = ("complex", "real", "rational", "integer", "positive", "negative", "nonnegative")
+from agentkit_solver._vocabulary import DOMAINS, OPERATIONS
 
 # Solved over the reals, then cut down to these subsets.
 _SUBDOMAINS: dict[str, sympy.Set] = {

@@ -9,25 +9,12 @@ from agentkit import ToolResult
 from agentkit.sandbox import SandboxLimits
 from agentkit.worker import WorkerCallError, WorkerCrashed, WorkerTimeout
 from agentkit_solver import _pool
+from agentkit_solver._vocabulary import Domain, Operation
 
 __all__ = ["DEFAULT_TIMEOUT", "MAX_TIMEOUT", "sympy_tool"]
 
 DEFAULT_TIMEOUT = 10.0
 MAX_TIMEOUT = 300.0
-
-Operation = Literal[
-    "solve",
-    "simplify",
-    "factor",
-    "expand",
-    "diff",
-    "integrate",
-    "limit",
-    "series",
-    "summation",
-    "evaluate",
-]
-Domain = Literal["complex", "real", "rational", "integer", "positive", "negative", "nonnegative"]
 
 
 @agentkit.tool(name="sympy")
