@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from agentkit.cli.output import parse_json_object, print_json
 
 if TYPE_CHECKING:
     from agentkit import Workflow
@@ -112,7 +113,7 @@ def eval_command(
         _check_chart(chart)
     flow = _load(workflow_spec)
     model = _model(model_name)
-    fixed = _json_object(input_json, "--input")
+    fixed = parse_json_object(input_json, "--input")
     try:
         fields = FieldMap.for_workflow(flow, _field_specs(field_specs), fixed, gold_column)
         evaluation = Evaluation(
@@ -134,7 +135,7 @@ def eval_command(
         draw_chart(evaluation.rows(), chart, f"{flow.name} ({model}) on {data.name}")
         summary["chart"] = str(chart)
     if as_json:
-        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        print_json(summary)
     else:
         _print_summary(summary)
 
@@ -158,16 +159,6 @@ def _model(name: str | None) -> str:
         return agentkit.get_model(name).name
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-
-
-def _json_object(text: str, option: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"not valid JSON ({exc})", param_hint=option) from None
-    if not isinstance(value, dict):
-        raise click.BadParameter("must be a JSON object", param_hint=option)
-    return value
 
 
 def _field_specs(specs: tuple[str, ...]) -> dict[str, str]:
