@@ -29,6 +29,7 @@ __all__ = [
     "describe_value",
     "merged",
     "small_inputs",
+    "unique",
     "with_literals",
 ]
 
@@ -130,9 +131,9 @@ def boundary_values(desc: Desc, limit: int = 40) -> list[Any]:
     kind = desc["t"]
     if kind in SPECIAL:
         near = desc.get("near", [])
-        return _unique([*SPECIAL[kind][:6], *near, *SPECIAL[kind][6:]])[: limit + len(near)]
+        return unique([*SPECIAL[kind][:6], *near, *SPECIAL[kind][6:]])[: limit + len(near)]
     if kind in ("list", "set", "frozenset"):
-        return _unique(_special_collections(desc, limit))[:limit]
+        return unique(_special_collections(desc, limit))[:limit]
     if kind == "tuple":
         return _product([boundary_values(item, 6) for item in desc["items"]], limit)
     if kind == "dict":
@@ -141,9 +142,7 @@ def boundary_values(desc: Desc, limit: int = 40) -> list[Any]:
         pairs += [dict(zip(keys, values, strict=False))]
         return pairs[:limit]
     if kind == "union":
-        return _unique(list(_roundrobin(boundary_values(o, limit) for o in desc["options"])))[
-            :limit
-        ]
+        return unique(list(_roundrobin(boundary_values(o, limit) for o in desc["options"])))[:limit]
     if kind == "literal":
         return [decode(v) for v in desc["values"]][:limit]
     if kind == "dataclass":
@@ -197,11 +196,11 @@ def with_literals(params: Sequence[Desc], literals: dict[str, list[Any]]) -> lis
     an ``=`` to go wrong). ``literals`` is what the sandbox read from the sources.
     """
     ints = literals.get("int", [])
-    near_ints = _unique([n + d for n in ints for d in (0, -1, 1)])
+    near_ints = unique([n + d for n in ints for d in (0, -1, 1)])
     near = {
         "int": near_ints,
-        "float": _unique(literals.get("float", [])),
-        "str": _unique(literals.get("str", [])),
+        "float": unique(literals.get("float", [])),
+        "str": unique(literals.get("str", [])),
     }
     letters = "".join(
         dict.fromkeys(
@@ -267,7 +266,7 @@ def small_values(desc: Desc, level: int) -> list[Any]:
         longest = min(level, MAX_SMALL_LENGTH)
         every = (list(c) for n in range(longest + 1) for c in itertools.product(items, repeat=n))
         lists = list(itertools.islice(every, SMALL_CAP))  # records as items would explode
-        return [v for v in _unique([_as_kind(desc, items) for items in lists]) if v is not None]
+        return [v for v in unique([_as_kind(desc, items) for items in lists]) if v is not None]
     if kind == "tuple":
         return _product([small_values(i, level) for i in desc["items"]], 5000)
     if kind == "dict":
@@ -278,7 +277,7 @@ def small_values(desc: Desc, level: int) -> list[Any]:
             dicts += [dict([a, b]) for a, b in itertools.combinations(entries, 2) if a[0] != b[0]]
         return dicts
     if kind == "union":
-        return _unique([v for option in desc["options"] for v in small_values(option, level)])
+        return unique([v for option in desc["options"] for v in small_values(option, level)])
     if kind == "literal":
         return [decode(v) for v in desc["values"]]
     if kind == "dataclass":
@@ -446,12 +445,12 @@ def describe_value(value: Any) -> Desc:
 
 def merged(descs: list[Desc]) -> Desc:
     """One description covering all of ``descs`` (ints and floats together: float)."""
-    unique = list({repr(d): d for d in descs}.values())
-    if len(unique) == 1:
-        return unique[0]
-    if {d["t"] for d in unique} == {"int", "float"}:
+    options = unique(descs)
+    if len(options) == 1:
+        return options[0]
+    if {d["t"] for d in options} == {"int", "float"}:
         return {"t": "float"}
-    return {"t": "union", "options": unique}
+    return {"t": "union", "options": options}
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -494,7 +493,8 @@ def _record(desc: Desc, values: tuple[Any, ...]) -> Record:
     )
 
 
-def _unique(values: list[Any]) -> list[Any]:
+def unique(values: list[Any]) -> list[Any]:
+    """``values`` without repeats (by repr: lists and dicts are not hashable), in order."""
     seen, out = set(), []
     for value in values:
         key = repr(value)

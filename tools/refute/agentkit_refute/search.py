@@ -273,7 +273,7 @@ class Search:
             except (ValueError, TypeError) as exc:
                 errors.append(str(exc))
         if inputs:
-            return _unique_inputs(inputs), None
+            return domain.unique(sorted(inputs, key=size_key)), None
         reason = errors[0] if errors else "it made no input"
         return [], f"Your generate() did not work: {reason[:500]}. Fix it."
 
@@ -425,16 +425,6 @@ class Search:
         if self.model_notes:
             facts["model_notes"] = self.model_notes
         return facts
-
-
-def _unique_inputs(inputs: list[Any]) -> list[Any]:
-    seen: set[str] = set()
-    unique = []
-    for value in sorted(inputs, key=size_key):
-        if repr(value) not in seen:
-            seen.add(repr(value))
-            unique.append(value)
-    return unique
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
