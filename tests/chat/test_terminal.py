@@ -8,6 +8,7 @@ import subprocess
 import time
 
 from chat_helpers import AGENTKIT, PROMPT
+from sandbox_helpers import wait_until
 
 from agentkit.store import Store
 from agentkit.testing import Fault, Reply, ToolCallSpec
@@ -112,6 +113,9 @@ def test_ctrl_c_while_the_model_hangs_returns_to_the_prompt(spawn_chat, fake_ope
     screen.prompt()
     screen.enter("hello?")
     screen.expect("thinking")
+    # Ctrl-C only once the request is at the server, hanging: pressed earlier, the turn
+    # never sends it, and "again" would meet the hang instead (a loaded machine did that).
+    assert wait_until(lambda: len(fake_openai.requests) == 1, timeout=15)
     screen.child.sendintr()
     screen.expect("cancelled", timeout=5)
     screen.prompt(timeout=5)
