@@ -18,7 +18,7 @@ from agentkit.calls import call_model, call_tool
 from agentkit.models.base import Message, Model, ModelResponse
 from agentkit.store import Run
 from agentkit.tools import Tool, ToolResult
-from agentkit.verify import Verdict, Verifier, verify_all
+from agentkit.verify import Refined, Verdict, Verifier, refine, verify_all
 
 if TYPE_CHECKING:
     from agentkit.graph import Budgets
@@ -113,8 +113,28 @@ class Context:
         self, candidate: Any, problem: Any, verifiers: Sequence[Verifier | str] | None
     ) -> list[Any]:
         chosen = None if verifiers is None else [_verifier(v) for v in verifiers]
-        verdicts = verify_all(candidate, problem, chosen, run=self.run)
+        verdicts = verify_all(candidate, problem, chosen, ctx=self, run=self.run)
         return pydantic_core.to_jsonable_python(verdicts, fallback=repr)
+
+    def refine(
+        self,
+        generate: Callable[[Any, list[Verdict]], Any],
+        problem: Any = None,
+        verifiers: Sequence[Verifier | str] | None = None,
+        attempts: int = 3,
+    ) -> Refined[Any]:
+        """:func:`agentkit.verify.refine` with each candidate judged by :meth:`verify`.
+
+        So every verification is durable: on a resume, finished ones return their saved
+        verdicts and are neither run nor recorded again. ``generate`` should make its
+        model calls through this context (``ctx.ask``) for the same reason.
+        """
+        return refine(
+            generate,
+            problem,
+            attempts=attempts,
+            check=lambda candidate, problem: self.verify(candidate, problem, verifiers),
+        )
 
     # -- the planner graph ------------------------------------------------------------
 

@@ -240,11 +240,15 @@ def refine(
     attempts: int = 3,
     ctx: Any = None,
     run: Run | None = None,
+    check: Callable[[C, P], list[Verdict]] | None = None,
 ) -> Refined[C]:
     """Generate a candidate, verify it, and feed the failures back until one passes.
 
     ``generate(problem, feedback)`` gets the failed verdicts of the previous attempt
-    (empty at first; :func:`feedback_text` renders them for a model). The loop stops
+    (empty at first; :func:`feedback_text` renders them for a model). Each candidate
+    is judged by ``check(candidate, problem)`` when given (a workflow's
+    :meth:`~agentkit.Context.refine` passes its durable ``verify``), otherwise by
+    :func:`verify_all` with ``verifiers``, ``ctx`` and ``run``. The loop stops
     at the first candidate that passes, or early when no verifier applies (there is
     nothing to correct, and a new candidate could not be checked either). Otherwise,
     when the attempts run out, it returns the best candidate (most passes, fewest
@@ -252,14 +256,19 @@ def refine(
     """
     if attempts < 1:
         raise ValueError(f"refine() needs at least one attempt, not {attempts}")
-    checked = registered_verifiers() if verifiers is None else list(verifiers)
+    if check is not None and (verifiers is not None or ctx is not None or run is not None):
+        raise ValueError("refine() takes either check, or verifiers, ctx and run; not both")
+    if check is None:
+        checked = registered_verifiers() if verifiers is None else list(verifiers)
+
+        def check(candidate: C, problem: P) -> list[Verdict]:
+            return verify_all(candidate, problem, checked, ctx, run)
+
     history: list[Attempt[C]] = []
     feedback: list[Verdict] = []
     for _ in range(attempts):
         candidate = generate(problem, feedback)
-        attempt = Attempt(
-            candidate=candidate, verdicts=verify_all(candidate, problem, checked, ctx, run)
-        )
+        attempt = Attempt(candidate=candidate, verdicts=check(candidate, problem))
         history.append(attempt)
         if attempt.status == "passed":
             return Refined(

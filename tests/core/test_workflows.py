@@ -184,6 +184,48 @@ def test_verify_uses_registered_verifiers_by_name(add_plugin, store):
     assert judged.run(store=store).result[0]["status"] == "passed"
 
 
+class SumIsTen:
+    """Checks a pair with the workflow's own durable tool call: it needs its ``ctx``."""
+
+    name = "sum_is_ten"
+
+    def applies_to(self, candidate, problem) -> bool:
+        return True
+
+    def verify(self, candidate, problem, ctx=None) -> Verdict:
+        total = ctx.call("add", a=candidate[0], b=candidate[1]).output
+        if total == 10:
+            return Verdict(status="passed")
+        return Verdict(status="failed", feedback=f"they add up to {total}, not 10")
+
+
+@agentkit.workflow(name="pair-to-ten")
+def pair_to_ten(ctx: agentkit.Context) -> dict:
+    def generate(problem, feedback):
+        said = "; ".join(verdict.feedback for verdict in feedback) or "first try"
+        return json.loads(ctx.ask(f"{problem} ({said})").content)
+
+    refined = ctx.refine(generate, "Two integers adding up to 10?", [SumIsTen()], attempts=3)
+    return {"pair": refined.candidate, "verified": refined.verified}
+
+
+def test_refine_judges_with_a_ctx_and_a_resume_neither_redoes_nor_rerecords_a_verdict(tools, store):
+    failing = ScriptedModel(replies=("[3, 4]", ConnectionError("the endpoint went away")))
+    with pytest.raises(WorkflowFailed) as caught:
+        pair_to_ten.run(model=failing, store=store)
+    run_id = caught.value.run_id
+    assert [e["ok"] for e in store.events(run_id) if e["type"] == "verdict"] == [0]
+
+    model = ScriptedModel(replies=("[4, 6]",))
+    outcome = resume_workflow(run_id, model=model, store=store, workflow=pair_to_ten)
+
+    assert outcome.result == {"pair": [4, 6], "verified": True}
+    assert CALLS == ["add", "add"]  # [3, 4] was checked once, before the failure
+    verdicts = [e for e in store.events(run_id) if e["type"] == "verdict"]
+    assert [(v["name"], v["ok"]) for v in verdicts] == [("sum_is_ten", 0), ("sum_is_ten", 1)]
+    assert "they add up to 7, not 10" in model.calls[0]["messages"][0]["content"]
+
+
 def test_builtin_solve_workflow_runs_the_planner_graph_as_a_child_run(tools, store):
     plan = {"steps": [{"id": "s1", "tool": "add", "args": {"a": 2, "b": 3}}]}
     model = ScriptedModel(

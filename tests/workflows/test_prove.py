@@ -9,6 +9,8 @@ import shutil
 import pytest
 
 import agentkit
+from agentkit.testing import Fault
+from agentkit.workflows import resume_workflow
 from agentkit_retriever import update_index
 from agentkit_solver import close_pool
 from agentkit_workflows.prove import prove
@@ -229,6 +231,27 @@ def test_a_model_that_finds_the_statement_false_gives_up(fake_openai, model):
     assert [h["status"] for h in result["history"]] == ["refuted", "gave_up"]
     assert '"x": "1/2"' in last_user_message(fake_openai.requests[1])
     fake_openai.assert_complete()  # no third request: giving up ends the search
+
+
+def test_a_resumed_prove_neither_checks_nor_records_a_verdict_twice(fake_openai, model):
+    # The endpoint fails on the second claim and the run stops there; on resume, the
+    # first claim's check and its verdict come from the checkpoint, not from z3 again.
+    fake_openai.enqueue(claim("x * x > x"), Fault.status(400, message="bad request"))
+    inputs = {"statement": "For every integer x, x squared is at least x.", "language": "smt"}
+    with pytest.raises(agentkit.AgentkitError) as failed:
+        prove.run(inputs, model=model)
+    run_id = failed.value.run_id
+    assert [v["payload"]["status"] for v in events(run_id, "verdict")] == ["failed"]
+
+    fake_openai.enqueue(claim("x * x >= x"))
+    result = resume_workflow(run_id, model=model, workflow=prove).result
+
+    assert result["verified"] is True and result["attempts"] == 2
+    verdicts = events(run_id, "verdict")
+    assert [v["payload"]["status"] for v in verdicts] == ["failed", "passed"]
+    assert [e["name"] for e in events(run_id, "tool_call")] == ["check_proof"] * 2
+    assert "The claim is false" in last_user_message(fake_openai.requests[-1])
+    fake_openai.assert_complete()
 
 
 @pytest.mark.parametrize(

@@ -25,8 +25,8 @@ back to the model, which corrects its claim or gives up.
 
 A model gives up by replying without a code block; the search then stops.
 
-Every check and search is a durable ``ctx.call``; on a resume they return their saved
-results, though :func:`refine` records their verdicts in the trail a second time.
+Every check, search and verdict is durable (``ctx.call``, ``ctx.refine``): on a resume
+finished ones return their saved results, and nothing is recorded twice.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from typing import Any
 import agentkit
 from agentkit.models import Message
 from agentkit.replies import last_code_block
-from agentkit.verify import Refined, feedback_text, refine
+from agentkit.verify import Refined, feedback_text
 
 LANGUAGES = ("coq", "smt")
 MAX_PREMISE_CHARS = 800  # of each lemma shown to the model
@@ -118,9 +118,7 @@ def prove(
         return read_attempt(reply, language, statement, context)
 
     checker = ProofChecker(theorem, timeout)
-    refined = refine(
-        generate, statement, verifiers=[checker], attempts=max_attempts, ctx=ctx, run=ctx.run
-    )
+    refined = ctx.refine(generate, statement, verifiers=[checker], attempts=max_attempts)
     result = _result(refined, language, library.shown)
     ctx.log("prove finished", verified=result["verified"], status=result["status"])
     return result
