@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-import time
+import threading
 
 import agentkit
 from agentkit.agent import run_tool_loop
@@ -15,11 +15,13 @@ def add(a: int, b: int) -> int:
     return a + b
 
 
+MEETING = threading.Barrier(4, timeout=10)
+
+
 @agentkit.tool
-def nap(seconds: float) -> float:
-    """Sleep a while."""
-    time.sleep(seconds)
-    return seconds
+def meet() -> int:
+    """Wait until four callers are here at once (raises if they never are)."""
+    return MEETING.wait()
 
 
 def tool_messages(request: dict) -> list[dict]:
@@ -71,13 +73,14 @@ def test_loop_stops_when_turns_run_out(scripted_model):
 
 def test_tool_calls_of_one_turn_run_at_the_same_time(scripted_model):
     scripted_model.enqueue(
-        Reply(tool_calls=[ToolCallSpec("nap", {"seconds": 0.4}) for _ in range(4)]),
-        "rested",
+        Reply(tool_calls=[ToolCallSpec("meet", {}) for _ in range(4)]),
+        "met",
     )
-    started = time.monotonic()
-    result = run_tool_loop(scripted_model, [{"role": "user", "content": "rest"}], [nap])
-    assert result.answer == "rested"
-    assert time.monotonic() - started < 1.2  # one after another would take 1.6 s
+    result = run_tool_loop(scripted_model, [{"role": "user", "content": "meet"}], [meet])
+    assert result.answer == "met"
+    # One after another, the first call would wait alone and the barrier break.
+    results = [json.loads(m["content"]) for m in tool_messages(scripted_model.calls[-1])]
+    assert sorted(r["output"] for r in results if r["ok"]) == [0, 1, 2, 3]
 
 
 def test_streamed_answer_reaches_on_delta(scripted_model):

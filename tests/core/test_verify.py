@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from concurrency_helpers import Overlap
 
 from agentkit import Store, Verdict, call_model
 from agentkit.testing import ScriptedModel
@@ -509,16 +510,26 @@ def test_best_of_n_defaults_to_the_registered_verifiers(add_plugin):
     assert (selection.candidate, selection.verified) == (2, True)
 
 
-def test_n_slow_samples_take_about_one_samples_time():
-    def slow(problem, index):
-        time.sleep(0.3)
-        return "same"
+class MeetsTheOthers:
+    """Passes only when all ``n`` samples are being verified at the same time."""
 
-    started = time.perf_counter()
-    selection = best_of_n(slow, None, n=8, verifiers=[Says("passed", pause=0.1)])
-    elapsed = time.perf_counter() - started
+    name = "meets"
+
+    def __init__(self, n: int) -> None:
+        self.barrier = threading.Barrier(n, timeout=BOUND)
+
+    def applies_to(self, candidate, problem):
+        return True
+
+    def verify(self, candidate, problem, ctx=None):
+        self.barrier.wait()  # one after another, the first waits alone and it breaks
+        return Verdict(status="passed")
+
+
+def test_the_samples_are_verified_side_by_side_too():
+    selection = best_of_n(lambda problem, index: "same", None, n=8, verifiers=[MeetsTheOthers(8)])
     assert len(selection.samples) == 8
-    assert elapsed < 0.4 * 3  # one after another: 8 x 0.4 s
+    assert [sample.status for sample in selection.samples] == ["passed"] * 8
 
 
 def test_all_samples_run_at_once():
@@ -532,20 +543,15 @@ def test_all_samples_run_at_once():
 
 
 def test_workers_bound_the_parallel_samples():
-    lock = threading.Lock()
-    running, peak = [0], [0]
+    sampling = Overlap()
 
     def counted(problem, index):
-        with lock:
-            running[0] += 1
-            peak[0] = max(peak[0], running[0])
-        time.sleep(0.05)
-        with lock:
-            running[0] -= 1
+        with sampling.inside():
+            time.sleep(0.05)
         return index
 
     best_of_n(counted, None, n=8, verifiers=[], workers=2)
-    assert peak[0] == 2
+    assert sampling.peak == 2
 
 
 def test_a_sample_still_running_at_the_timeout_is_left_out():
