@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from agentkit.calls import acall_model, acall_tool, call_model, call_tool
+from agentkit.calls import (
+    acall_model,
+    acall_tool,
+    aend_session,
+    call_model,
+    call_tool,
+    end_session,
+)
 from agentkit.context import Context
 from agentkit.errors import AgentkitError
 from agentkit.hookspecs import hookimpl
@@ -41,8 +48,10 @@ __all__ = [
     "__version__",
     "acall_model",
     "acall_tool",
+    "aend_session",
     "call_model",
     "call_tool",
+    "end_session",
     "get_model",
     "get_models",
     "get_tool",

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+import inspect
 import time
 import traceback
+import warnings
 from typing import Any
 
 import pydantic_core
@@ -147,6 +150,41 @@ def as_tool_result(tool: Tool, value: Any) -> ToolResult:
             f"tool '{tool.name}' returned a {type(value).__name__}, which is not JSON-serialisable"
         )
     return ToolResult(ok=True, output=output)
+
+
+def end_session(tool: str | Tool, session: str, *, timeout: float = 30.0) -> bool:
+    """Free what a stateful tool keeps under ``session`` (the ``python`` tool: its kernel).
+
+    True when the tool kept something under that name. A tool without an
+    ``end_session`` keeps nothing to free (False). It never raises for the tool's own
+    failure: that is a warning, since whatever called this is finishing anyway.
+    """
+    resolved = tool if isinstance(tool, Tool) else get_tool(tool)
+    ender = resolved.end_session
+    if ender is None:
+        return False
+    if on_runtime_loop():
+        raise RuntimeError("end_session() would block agentkit's event loop; await aend_session()")
+    try:
+        if inspect.iscoroutinefunction(ender):
+            ended = asyncio.run_coroutine_threadsafe(ender(session), runtime_loop())
+            return bool(ended.result(timeout))
+        return bool(ender(session))
+    except Exception as exc:
+        warnings.warn(
+            f"tool '{resolved.name}' could not end session {session!r}: "
+            f"{type(exc).__name__}: {exc}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return False
+
+
+async def aend_session(tool: str | Tool, session: str, *, timeout: float = 30.0) -> bool:
+    """The async form of :func:`end_session`."""
+    return await asyncio.get_running_loop().run_in_executor(
+        CALL_EXECUTOR, functools.partial(end_session, tool, session, timeout=timeout)
+    )
 
 
 def call_model(

@@ -67,6 +67,10 @@ class Tool:
     # The tool changes something outside its own result (runs code, writes files,
     # sends messages): interactive front ends such as ``agentkit chat`` ask first.
     side_effects: bool = False
+    # For a tool that keeps state under a ``session`` argument (a kernel per session):
+    # ``end_session(name)`` (sync or async) frees what it keeps under that name and
+    # says whether there was anything. Called through :func:`agentkit.end_session`.
+    end_session: Callable[[str], Any] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not _TOOL_NAME.match(self.name):
@@ -84,6 +88,7 @@ class Tool:
         description: str | None = None,
         timeout: float | None = None,
         side_effects: bool = False,
+        end_session: Callable[[str], Any] | None = None,
     ) -> Tool:
         """Build a tool from a function's signature, type hints and docstring."""
         doc = docstring_parser.parse(inspect.getdoc(fn) or "")
@@ -97,6 +102,7 @@ class Tool:
             timeout=timeout,
             arguments_model=model,
             side_effects=side_effects,
+            end_session=end_session,
         )
 
     @property
@@ -193,6 +199,7 @@ def tool(
     description: str | None = None,
     timeout: float | None = None,
     side_effects: bool = False,
+    end_session: Callable[[str], Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 def tool(
     fn: Callable[..., Any] | None = None,
@@ -202,16 +209,23 @@ def tool(
     description: str | None = None,
     timeout: float | None = None,
     side_effects: bool = False,
+    end_session: Callable[[str], Any] | None = None,
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Decorator: turn a function into a :class:`Tool` (``@tool`` or ``@tool(timeout=5)``).
 
     ``side_effects=True`` marks a tool that changes the world (runs code, writes files):
-    ``agentkit chat`` asks the user before each call to it.
+    ``agentkit chat`` asks the user before each call to it. ``end_session`` frees what
+    a stateful tool keeps under a session name (see :attr:`Tool.end_session`).
     """
 
     def build(f: Callable[..., Any]) -> Tool:
         return Tool.function(
-            f, name=name, description=description, timeout=timeout, side_effects=side_effects
+            f,
+            name=name,
+            description=description,
+            timeout=timeout,
+            side_effects=side_effects,
+            end_session=end_session,
         )
 
     return build(fn) if fn is not None else build

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agentkit.agent import LoopResult, run_tool_loop
+from agentkit.calls import end_session
 from agentkit.chat.gate import Approvals, takes_session
 from agentkit.chat.outcome import Check, Restored, TurnOutcome
 from agentkit.chat.turn import Rejected, Status, Turn
@@ -210,8 +211,13 @@ class ChatSession:
         self.save()
 
     def reset(self) -> None:
-        """Start over: a new run (the old one can still be resumed), a new kernel session."""
+        """Start over: a new run (the old one can still be resumed), a new kernel session.
+
+        The old session's kernels are shut down now rather than left to the idle reaper;
+        ``--resume`` of the old run re-creates them from its recorded cells.
+        """
         self.save(status="done")
+        self.end_sessions()
         self.run = None
         self.messages = [{"role": "system", "content": self._system_prompt()}]
         self.last = None
@@ -219,6 +225,16 @@ class ChatSession:
 
     def close(self) -> None:
         self.save(status="done")
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Free what the stateful tools keep under this conversation's session."""
+        session = self.kernel_session
+        if session is None:
+            return
+        for tool in self.tools.values():
+            if takes_session(tool):
+                end_session(tool, session)
 
     def last_solve(self) -> dict[str, Any] | None:
         """The result of the latest /solve of this conversation (plan, steps, verdicts)."""

@@ -29,6 +29,7 @@ from agentkit.verify import Verdict
 
 calls: list[dict] = []
 sessions: dict[str, dict] = {}
+ended: list[str] = []
 
 
 @agentkit.tool
@@ -45,7 +46,13 @@ def write_note(text: str) -> str:
     return "written"
 
 
-@agentkit.tool
+def end_remembering(session: str) -> bool:
+    """The stand-in's end_session: it only notes the request (so tests can see it)."""
+    ended.append(session)
+    return session in sessions
+
+
+@agentkit.tool(end_session=end_remembering)
 def remember(key: str, value: int | None = None, session: str | None = None) -> int | None:
     """Keep values per session, like a kernel keeps variables."""
     store = sessions.setdefault(session or "", {})
@@ -65,6 +72,7 @@ async def wait_long(seconds: float) -> str:
 def fresh_state():
     calls.clear()
     sessions.clear()
+    ended.clear()
 
 
 @pytest.fixture
@@ -361,14 +369,19 @@ def test_save_writes_the_transcript_as_markdown_and_json(run_chat, scripted_mode
     assert "a .svg capture needs a terminal" in run_chat([f"/save {tmp_path / 'x.svg'}"]).err
 
 
-def test_reset_starts_a_new_run(run_chat, scripted_model):
-    scripted_model.enqueue("One.", "Two.")
-    chat = run_chat(["one", "/reset", "two"])
+def test_reset_starts_a_new_run_and_ends_the_old_session(run_chat, scripted_model, tools):
+    scripted_model.enqueue(
+        Reply(tool_calls=[ToolCallSpec("remember", {"key": "x", "value": 1})]), "One.", "Two."
+    )
+    chat = run_chat(["one", "/reset", "two"], tools=("remember",))
 
     assert "continues the old one" in chat.err
-    runs = [r for r in Store().list_runs() if r["kind"] == "chat"]
-    assert len(runs) == 2
+    runs = {r["id"] for r in Store().list_runs() if r["kind"] == "chat"}
+    new = chat.session.run.id
+    (old,) = runs - {new}
     assert [m["content"] for m in chat.session.messages if m["role"] == "user"] == ["two"]
+    # /reset ends the old conversation's session at once; leaving ends the new one's.
+    assert ended == [f"chat-{old}", f"chat-{new}"]
 
 
 def test_a_line_starting_with_two_slashes_is_sent_as_text(run_chat, scripted_model):

@@ -299,3 +299,31 @@ def test_annotated_bounds_reach_the_schema_and_the_validation():
     assert agentkit.call_tool(pick, {"k": 7}).output == 7
     refused = agentkit.call_tool(pick, {"k": 0})
     assert not refused.ok and "k" in refused.error and "greater than or equal to 1" in refused.error
+
+
+def test_end_session_frees_a_stateful_tools_session_sync_or_async_and_never_raises():
+    kept: dict[str, int] = {"a": 1, "b": 2}
+
+    def forget(session: str) -> bool:
+        return kept.pop(session, None) is not None
+
+    async def aforget(session: str) -> bool:
+        await asyncio.sleep(0)
+        return forget(session)
+
+    def broken(session: str) -> bool:
+        raise OSError("the kernel is already gone")
+
+    @tool(end_session=forget)
+    def counter(session: str) -> int:
+        """Count per session."""
+        return kept.setdefault(session, 0)
+
+    assert agentkit.end_session(counter, "a") is True and "a" not in kept
+    assert agentkit.end_session(counter, "a") is False
+    assert agentkit.end_session(dataclasses.replace(counter, end_session=aforget), "b") is True
+    assert kept == {}
+    assert asyncio.run(agentkit.aend_session(counter, "nothing")) is False
+    with pytest.warns(RuntimeWarning, match="could not end session 'c': OSError: the kernel is"):
+        assert agentkit.end_session(dataclasses.replace(counter, end_session=broken), "c") is False
+    assert agentkit.end_session(tool(lambda: 1, name="stateless"), "a") is False

@@ -467,6 +467,19 @@ def test_python_tool_sessions_keep_variables_and_no_session_is_fresh(python_tool
     assert fresh.output["execution_count"] == 1
 
 
+def test_ending_a_session_shuts_its_kernel_down_and_the_name_starts_afresh(python_tool):
+    assert agentkit.call_tool(python_tool, {"code": "x = 5", "session": "ending"}).ok
+    pool = run(agentkit_kernel.get_pool())
+    kernel = pool.sessions["ending"]
+
+    assert agentkit.end_session(python_tool, "ending") is True
+    assert "ending" not in pool.sessions and not kernel.alive
+    assert agentkit.end_session(python_tool, "ending") is False  # nothing kept now
+    again = agentkit.call_tool(python_tool, {"code": "x", "session": "ending"})
+    assert again.error == "NameError: name 'x' is not defined"
+    assert agentkit.end_session(python_tool, "never-started") is False
+
+
 def test_lone_surrogates_and_nul_bytes_are_decoded_safely_and_stored(python_tool, tmp_path):
     code = "print('\\ud800 a\\x00b')\nraise ValueError('\\udfff')"
     store = agentkit.Store(tmp_path / "runs.db")

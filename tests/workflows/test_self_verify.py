@@ -10,10 +10,14 @@ for every sample: when samples run side by side, replies reach them in any order
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 import agentkit
+from agentkit._runtime import runtime_loop
 from agentkit.workflows import WorkflowFailed, resume_workflow
+from agentkit_kernel import get_pool
 from agentkit_workflows.self_verify import self_verify
 
 PROBLEM = "Find the positive root of x^2 - x - 6 = 0."
@@ -102,6 +106,8 @@ def test_wrong_answer_caught_by_its_check_is_amended_to_the_right_one(fake_opena
     assert len(ran) == 4 and ran[1].startswith("print(answer**2")
     sessions = {e["payload"]["arguments"]["session"] for e in events(outcome.run_id, "tool_call")}
     assert len(sessions) == 1  # the check ran where the solution's variables live
+    pool = asyncio.run_coroutine_threadsafe(get_pool(), runtime_loop()).result(10)
+    assert sessions.isdisjoint(pool.sessions)  # its kernel was shut down at the end
 
 
 def test_one_verified_answer_outweighs_a_refuted_majority(fake_openai, model):

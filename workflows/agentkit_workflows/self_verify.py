@@ -184,6 +184,9 @@ async def self_verify(
         for sample in working:
             output = (sample.rounds[-1]["check_output"] or "").strip()
             sample.say("user", AMEND.format(answer=sample.answer, output=output))
+    # Done with the kernels: free them now, not after the pool's idle timeout (an
+    # evaluation runs many of these in one process).
+    await asyncio.gather(*(agentkit.aend_session("python", s.session) for s in samples))
     return await _result(ctx, samples)
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "KernelSettings",
     "SandboxedKernel",
     "close_pool",
+    "end_python_session",
     "get_pool",
     "python",
 ]
@@ -49,7 +50,14 @@ async def close_pool() -> None:
         await _pool.close()
 
 
-@agentkit.tool(name="python", side_effects=True)
+async def end_python_session(session: str) -> bool:
+    """Shut down the kernel kept under ``session``; False if there was none."""
+    if _pool is None or _pool.closed:
+        return False
+    return await _pool.close_session(session)
+
+
+@agentkit.tool(name="python", side_effects=True, end_session=end_python_session)
 async def python(code: str, session: str | None = None, timeout: float | None = None) -> ToolResult:
     """Run Python code in a sandboxed IPython kernel and return what it printed and returned.
 
