@@ -607,6 +607,19 @@ def test_bad_requests_are_one_line_errors(tmp_path):
         refute(
             Target.function(code, "candidate"), reference=Target.function(code, "nope"), budget=1
         )
+    # A candidate's missing function or failing import is the request's mistake, not a
+    # counterexample: every input would "crash" on it.
+    with pytest.raises(RefuteError, match=r"pair\.py: cannot load it: .*has no function 'nope'"):
+        refute(
+            Target.function(code, "nope"), reference=Target.function(code, "reference"), budget=1
+        )
+    broken = write(tmp_path, "broken.py", "raise KeyError('boom')\n" + PAIR)
+    with pytest.raises(RefuteError, match=r"broken\.py: cannot load it: KeyError: 'boom'$"):
+        refute(
+            Target.function(broken, "candidate"),
+            reference=Target.function(code, "reference"),
+            budget=1,
+        )
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -186,10 +186,11 @@ def _parameters(
         untyped = None if on_subject else both.submit(executor.describe, subject, on_subject=True)
         info = typed.result()
         subject_info = untyped.result() if untyped else {}
-    if info["status"] != "ok":
-        raise RefuteError(
-            f"{typed_by.filename}: cannot load it: {info.get('error', info['status'])}"
-        )
+    for target, described in ((typed_by, info), (subject, subject_info)):
+        if described and described["status"] != "ok":  # a wrong --entry, a broken import
+            raise RefuteError(
+                f"{target.filename}: cannot load it: {described.get('error', described['status'])}"
+            )
     if (
         oracle.reference
         and oracle.precondition is None
