@@ -352,6 +352,15 @@ def test_stdin_programs_with_generator_and_validator(tmp_path):
     xs = [int(v) for v in numbers.split()]
     assert int(n) == len(xs) and min(xs) < xs[0]
 
+    same = refute(
+        Target.program(ref),
+        reference=Target.program(ref),
+        generator=Target.function(gen, "generate"),
+        budget=1,
+    )
+    assert not same.found and same.searched["longest_stdin"] >= 4  # "1\n-9\n" at least
+    assert f"(longest stdin {same.searched['longest_stdin']} characters)" in same.summary
+
 
 def test_candidate_cannot_tamper_with_the_reference_or_the_host(tmp_path):
     evil = write(

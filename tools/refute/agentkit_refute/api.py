@@ -354,8 +354,14 @@ def _found(mode: str, entry: str, verdict: Verdict) -> str:
 def _nothing_found(mode: str, tries: int, searched: dict) -> str:
     what = "no witness" if mode == "witness" else "no counterexample"
     scope = f"; {searched['small_scope']}" if "small_scope" in searched else ""
+    if "longest_stdin" in searched:
+        reach = f"longest stdin {searched['longest_stdin']} characters"
+    else:
+        reach = (
+            f"longest collection {searched.get('longest', 0)}, "
+            f"largest integer {searched.get('largest_int', 0)}"
+        )
     return (
-        f"{what} found in {tries} inputs (longest collection {searched.get('longest', 0)}, "
-        f"largest integer {searched.get('largest_int', 0)}{scope}). "
+        f"{what} found in {tries} inputs ({reach}{scope}). "
         "This is not a proof: inputs outside the search may still fail."
     )

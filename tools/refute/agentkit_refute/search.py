@@ -93,7 +93,8 @@ class Search:
         self._asker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="refute-model")
         self.failures: list[Verdict] = []
         self.counts: dict[str, int] = {}
-        self.extent = {"longest": 0, "largest_int": 0}
+        # How far the inputs reached: a program's stdin by its length in characters.
+        self.extent = {"longest_stdin": 0} if programs else {"longest": 0, "largest_int": 0}
         self.small_level = -1
         self._level_started = -1
 
@@ -223,6 +224,10 @@ class Search:
             v.status == "invalid" for v in verdicts
         )
         for verdict in verdicts:
+            if self.programs:
+                stdin = len(verdict.input)
+                self.extent["longest_stdin"] = max(self.extent["longest_stdin"], stdin)
+                continue
             longest, largest = _extent(verdict.input)
             self.extent["longest"] = max(self.extent["longest"], longest)
             self.extent["largest_int"] = max(self.extent["largest_int"], largest)
