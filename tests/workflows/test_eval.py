@@ -147,8 +147,8 @@ def test_eval_scores_items_in_parallel_and_records_each_failure(workspace, fake_
     assert golds == ["42", "42", "4", "7", "1", "1", None, "3"]
     assert rows[5]["error"] == "RuntimeError: this item crashes"
     assert rows[6]["error"] == "the worker process died (exit code 7) running this item"
-    assert rows[7]["error"].startswith("line 7 is not JSON: ")
-    assert rows[8]["error"] == "line 8 has no field 'problem' or 'question' for the input 'problem'"
+    assert rows[7]["error"].startswith("not JSON: ")
+    assert rows[8]["error"] == "no field 'problem' or 'question' for the input 'problem'"
     assert rows[1]["answer"] == "42" and rows[1]["candidates"] == ["42", "7"]
 
     png = (workspace / "chart.png").read_bytes()
@@ -342,7 +342,7 @@ def test_explicit_fields_gold_column_and_fixed_inputs_win(tmp_path):
     )
 
     assert (good.inputs, good.gold) == ({"problem": "p", "style": "terse"}, "3")
-    assert missing.error == "line 2 has no field 'prompt' for the input 'problem'"
+    assert missing.error == "no field 'prompt' for the input 'problem'"
 
 
 def test_blank_lines_are_skipped_and_limit_counts_items(tmp_path):

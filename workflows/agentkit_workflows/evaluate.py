@@ -113,14 +113,14 @@ class FieldMap:
         try:
             record = json.loads(text)
         except json.JSONDecodeError as exc:
-            return Item(line, key, error=f"line {line} is not JSON: {exc.msg} (column {exc.colno})")
+            return Item(line, key, error=f"not JSON: {exc.msg} (column {exc.colno})")
         if not isinstance(record, dict):
             kind = type(record).__name__
-            return Item(line, key, error=f"line {line} is a JSON {kind}, not an object")
-        inputs, error = self.inputs_of(record, line)
+            return Item(line, key, error=f"a JSON {kind}, not an object")
+        inputs, error = self.inputs_of(record)
         return Item(line, key, inputs, self.gold_of(record), error)
 
-    def inputs_of(self, record: dict[str, Any], line: int) -> tuple[dict[str, Any], str | None]:
+    def inputs_of(self, record: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         inputs: dict[str, Any] = {}
         for name, required in self.params.items():
             if name in self.fixed:
@@ -134,7 +134,7 @@ class FieldMap:
                 inputs[name] = record[column]
             elif required:
                 wanted = " or ".join(map(repr, columns))
-                return inputs, f"line {line} has no field {wanted} for the input '{name}'"
+                return inputs, f"no field {wanted} for the input '{name}'"
         return inputs, None
 
     def gold_of(self, record: dict[str, Any]) -> str | None:
