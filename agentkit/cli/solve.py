@@ -87,9 +87,13 @@ def runs_command(ctx: click.Context, as_json: bool, limit: int) -> None:
         return
     from agentkit.store import Store
 
-    runs = Store().list_runs(limit=limit)
+    store = Store()
+    runs = store.list_runs(limit=limit)
     if as_json:
         print_json(runs)
+        return
+    if not runs:
+        click.echo(f"no runs yet in {store.path}", err=True)
         return
     rows = [[r["id"], r["kind"], r["name"], r["status"], _short(r["input"])] for r in runs]
     print_table(rows, ["RUN", "KIND", "NAME", "STATUS", "INPUT"])

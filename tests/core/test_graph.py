@@ -691,3 +691,14 @@ def test_runs_show_and_graph_describe_a_finished_solve(fake_openai, model, tmp_p
     missing = CliRunner().invoke(cli, ["runs", "show", "nope"])
     assert missing.exit_code == 1
     assert missing.stderr == "Error: no run 'nope' (see: agentkit runs list)\n"
+
+
+def test_runs_on_an_empty_store_says_so_instead_of_a_bare_header():
+    from click.testing import CliRunner
+
+    from agentkit.cli import cli
+
+    listed = CliRunner().invoke(cli, ["runs"])
+    assert listed.exit_code == 0 and listed.stdout == ""
+    assert listed.stderr.startswith("no runs yet in ") and listed.stderr.endswith(".db\n")
+    assert json.loads(CliRunner().invoke(cli, ["runs", "--json"]).stdout) == []
