@@ -254,6 +254,14 @@ def test_witness_search_finds_a_satisfying_input(tmp_path):
     assert result.found and result.mode == "witness"
     assert result.input > 100 and result.input**2 % 1009 == 2
 
+    # The user's generator runs on the oracle's side, which a witness search starts for it.
+    big = write(tmp_path, "big.py", "def generate(rng, size):\n    return rng.randint(0, 10**6)\n")
+    generated = refute(
+        witness=Target.function(code, "f"), generator=Target.function(big, "generate"), budget=20
+    )
+    assert generated.found and generated.searched["generated"] > 0
+    assert generated.input > 100 and generated.input**2 % 1009 == 2
+
 
 def test_seeds_give_the_shape_when_there_are_no_type_hints(tmp_path):
     code = write(
@@ -621,6 +629,15 @@ def test_bad_requests_are_one_line_errors(tmp_path):
     with pytest.raises(RefuteError, match=r"pair\.py: cannot load it: .*has no function 'nope'"):
         refute(
             Target.function(code, "nope"), reference=Target.function(code, "reference"), budget=1
+        )
+    with pytest.raises(RefuteError, match=r"pair\.py: cannot load it: .*no function 'is_ok'"):
+        refute(Target.function(code, "candidate"), prop=Target.function(code, "is_ok"), budget=1)
+    with pytest.raises(RefuteError, match=r"pair\.py: cannot load it: .*no function 'generate'"):
+        refute(
+            Target.function(code, "candidate"),
+            reference=Target.function(code, "reference"),
+            generator=Target.function(code, "generate"),
+            budget=1,
         )
     broken = write(tmp_path, "broken.py", "raise KeyError('boom')\n" + PAIR)
     with pytest.raises(RefuteError, match=r"broken\.py: cannot load it: KeyError: 'boom'$"):

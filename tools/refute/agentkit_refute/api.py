@@ -78,10 +78,11 @@ def refute(
         oracle.precondition = validator
     started = time.monotonic()
     try:
-        executor = Executor(subject, oracle, timeout=timeout)
+        executor = Executor(subject, oracle, timeout=timeout, user_generator=generator is not None)
     except WorkerError as exc:
         raise RefuteError(f"the sandbox did not start: {exc}") from exc
     try:
+        _check_helpers(executor, [oracle.prop, oracle.checker, validator, generator])
         params, arity = (
             (None, 0)
             if programs
@@ -124,6 +125,22 @@ def refute(
         time.monotonic() - started,
         search.searched(),
     )
+
+
+def _check_helpers(executor: Executor, helpers: list[Target | None]) -> None:
+    """Each helper function (property, checker, validator, generator) loads and exists:
+    a wrong name would otherwise fail on every input, as if the candidate had."""
+    for helper in helpers:
+        if helper is not None:
+            _require_loaded(helper, executor.describe(helper, on_subject=False))
+
+
+def _require_loaded(target: Target, described: dict[str, Any]) -> None:
+    """A one-line error when the sandbox could not load ``target`` (its file raised on
+    import, or has no such function)."""
+    if described["status"] != "ok":
+        problem = described.get("error", described["status"])
+        raise RefuteError(f"{target.filename}: cannot load it: {problem}")
 
 
 def _proposer(
@@ -186,11 +203,9 @@ def _parameters(
         untyped = None if on_subject else both.submit(executor.describe, subject, on_subject=True)
         info = typed.result()
         subject_info = untyped.result() if untyped else {}
-    for target, described in ((typed_by, info), (subject, subject_info)):
-        if described and described["status"] != "ok":  # a wrong --entry, a broken import
-            raise RefuteError(
-                f"{target.filename}: cannot load it: {described.get('error', described['status'])}"
-            )
+    _require_loaded(typed_by, info)
+    if subject_info:
+        _require_loaded(subject, subject_info)
     if (
         oracle.reference
         and oracle.precondition is None

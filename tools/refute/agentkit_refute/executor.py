@@ -53,9 +53,15 @@ class Oracle:
 class Executor:
     """Runs inputs through the subject and the oracle workers, in batches."""
 
-    def __init__(self, subject: Target, oracle: Oracle, *, timeout: float) -> None:
+    def __init__(
+        self, subject: Target, oracle: Oracle, *, timeout: float, user_generator: bool = False
+    ) -> None:
+        """``user_generator``: the user's generator will run (on the oracle side, so the
+        witness mode needs that worker for it too)."""
         self.subject, self.oracle, self.timeout = subject, oracle, timeout
-        needs_oracle = oracle.mode != "witness" or oracle.precondition or oracle.validator
+        needs_oracle = (
+            oracle.mode != "witness" or oracle.precondition or oracle.validator or user_generator
+        )
         self._subject_source = fresh_workers("refute-subject")
         self._oracle_source = fresh_workers("refute-oracle") if needs_oracle else None
         with concurrent.futures.ThreadPoolExecutor(2) as starting:
