@@ -370,6 +370,41 @@ def test_stdin_programs_with_generator_and_validator(tmp_path):
     assert f"(longest stdin {same.searched['longest_stdin']} characters)" in same.summary
 
 
+def test_a_program_that_hangs_is_a_timeout_and_inputs_the_reference_rejects_do_not_count(
+    tmp_path,
+):
+    ref = write(
+        tmp_path,
+        "ref.py",
+        "n = int(input())\nassert n > 0, 'n must be positive'\nprint(n * n)\n",
+    )
+    cand = write(
+        tmp_path,
+        "cand.py",
+        """
+        n = int(input())
+        if n == 0:
+            raise SystemExit(3)  # an input the reference rejects: not a counterexample
+        while n == 2:
+            pass
+        print(n * n)
+    """,
+    )
+    gen = write(
+        tmp_path, "gen.py", "def generate(rng, size):\n    return f'{rng.randint(0, 3)}\\n'\n"
+    )
+    result = refute(
+        Target.program(cand),
+        reference=Target.program(ref),
+        generator=Target.function(gen, "generate"),
+        budget=10,
+        timeout=1.0,
+    )
+    assert result.found and result.kind == "timeout", result.summary
+    assert result.input == "2\n"
+    assert result.searched["invalid"] > 0  # the 0s: neither tried nor counted against it
+
+
 def test_candidate_cannot_tamper_with_the_reference_or_the_host(tmp_path):
     evil = write(
         tmp_path,

@@ -323,6 +323,10 @@ class Executor:
     # -- judging programs --------------------------------------------------------------
 
     def judge_programs(self, stdins: list[str]) -> list[Verdict]:
+        """The reference and the candidate program on the valid inputs, side by side (as
+        functions without a precondition): the candidate's first time limit comes from
+        the reference's slowest run so far, and an input the reference fails on is not
+        valid, whatever the candidate did."""
         verdicts = [Verdict("invalid", text) for text in stdins]
         live = list(range(len(stdins)))
         if self.oracle.validator is not None:
@@ -334,15 +338,19 @@ class Executor:
             )
             live = [i for i, r in enumerate(replies) if r["status"] == "ok" and decode(r["output"])]
         assert self.oracle.reference is not None
-        expected = self.run_programs(
-            self.oracle.reference, [stdins[i] for i in live], timeout=self.timeout, on_subject=False
+        inputs = [stdins[i] for i in live]
+        if not inputs:
+            return verdicts
+        running = self._side.submit(
+            self.run_programs, self.oracle.reference, inputs, timeout=self.timeout, on_subject=False
         )
-        fine = [(i, want) for i, want in zip(live, expected, strict=True) if want["status"] == "ok"]
-        quick = min(self.timeout, max([MIN_QUICK_TIMEOUT] + [20 * w["seconds"] for _, w in fine]))
-        actual = self.run_programs(
-            self.subject, [stdins[i] for i, _ in fine], timeout=quick, on_subject=True
-        )
-        for (index, want), got in zip(fine, actual, strict=True):
+        quick = min(self.timeout, max(MIN_QUICK_TIMEOUT, 20 * self._slowest_reference))
+        actual = self.run_programs(self.subject, inputs, timeout=quick, on_subject=True)
+        expected = running.result()
+        for index, want, got in zip(live, expected, actual, strict=True):
+            if want["status"] != "ok":
+                continue
+            self._slowest_reference = max(self._slowest_reference, want["seconds"])
             if got["status"] == "timeout" and quick < self.timeout and self.confirm_timeouts:
                 got = self.run_programs(
                     self.subject, [stdins[index]], timeout=self.timeout, on_subject=True
