@@ -64,10 +64,7 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
         print_json({key: result.get(key) for key in keys})
         return
     click.echo(result["answer"] if result["answer"] is not None else "(no answer)")
-    if result["verified"]:
-        click.echo("verified: yes", err=True)
-    else:
-        click.echo(f"verified: NO ({result['unverified_reason']})", err=True)
+    click.echo(f"verified: {_verified_text(result)}", err=True)
     usage = result["usage"]
     click.echo(
         f"run {result['run_id']}: {result['attempts']} attempt(s), "
@@ -136,8 +133,17 @@ def show_command(run_id: str, as_json: bool) -> None:
     )
     output = report["output"] if isinstance(report["output"], dict) else {}
     if "answer" in output:
-        verified = "yes" if output.get("verified") else f"NO ({output.get('unverified_reason')})"
-        click.echo(f"answer: {output['answer']}\nverified: {verified}")
+        click.echo(f"answer: {output['answer']}\nverified: {_verified_text(output)}")
+
+
+def _verified_text(result: dict[str, Any]) -> str:
+    """'yes', or 'NO (why)': the solver says why; a workflow may only say how it chose."""
+    if result.get("verified"):
+        return "yes"
+    why = result.get("unverified_reason")
+    if not why and result.get("selected_by"):
+        why = f"chosen by {result['selected_by']}, not by a verifier"
+    return f"NO ({why or 'no verifier passed it'})"
 
 
 @runs_command.command(name="resume")

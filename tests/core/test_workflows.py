@@ -612,3 +612,22 @@ def test_resume_refuses_unknown_and_non_workflow_runs(store):
     other = store.start_run("solve", "solve", input={"problem": "x"})
     with pytest.raises(WorkflowError, match="is a 'solve' run, not a workflow run"):
         resume_workflow(other.id, store=store)
+
+
+def test_runs_show_says_how_an_unverified_workflow_answer_was_chosen():
+    @agentkit.workflow
+    def voted(ctx: agentkit.Context) -> dict:
+        return {"answer": "2", "verified": False, "selected_by": "vote"}
+
+    @agentkit.workflow
+    def unsure(ctx: agentkit.Context) -> dict:
+        return {"answer": "3", "verified": False}
+
+    for flow, said in (
+        (voted, "verified: NO (chosen by vote, not by a verifier)"),
+        (unsure, "verified: NO (no verifier passed it)"),
+    ):
+        run_id = flow.run().run_id  # the default store, which the command reads
+        shown = CliRunner().invoke(cli, ["runs", "show", run_id])
+        assert shown.exit_code == 0, shown.output
+        assert shown.stdout.splitlines()[-1] == said
