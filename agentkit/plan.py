@@ -28,6 +28,7 @@ import networkx as nx
 import pydantic
 
 from agentkit.errors import AgentkitError, did_you_mean
+from agentkit.files import save_figure
 from agentkit.tools import Tool
 
 REFERENCE = re.compile(r"\$\{([A-Za-z_][\w-]*)((?:\.[\w-]+)*)\}")
@@ -191,7 +192,7 @@ class Plan:
         axes.margins(0.2)
         axes.set_axis_off()
         figure.tight_layout()
-        figure.savefig(path, format="png", dpi=110)
+        save_figure(figure, path, dpi=110)
         plt.close(figure)
 
 

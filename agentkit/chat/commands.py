@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 from agentkit.chat import format as fmt
 from agentkit.chat.outcome import Check
 from agentkit.chat.prompt import path_completions
-from agentkit.chat.transcript import as_json, as_markdown, write_atomically
+from agentkit.chat.transcript import as_json, as_markdown
 from agentkit.errors import AgentkitError, did_you_mean
+from agentkit.files import write_atomically
 
 if TYPE_CHECKING:
     from agentkit.chat.repl import Repl

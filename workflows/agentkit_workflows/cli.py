@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from agentkit.cli.output import parse_json_object, print_json
+from agentkit.files import save_figure
 
 if TYPE_CHECKING:
     from agentkit import Workflow
@@ -296,4 +297,4 @@ def draw_chart(rows: list[dict[str, Any]], path: Path, title: str) -> None:
     figure.suptitle(title)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="png", dpi=100)
+    save_figure(figure, path, dpi=100)

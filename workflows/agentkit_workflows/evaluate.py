@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from agentkit import AgentkitError, Store, Workflow
+from agentkit.files import write_atomically
 from agentkit.replies import final_answer
 from agentkit_workflows._eval_pool import Job, WorkerStartError, run_jobs
 
@@ -503,6 +504,4 @@ def _read_json(path: Path) -> Any:
 
 def write_json(path: Path, document: Any) -> None:
     """Write a JSON file whole or not at all."""
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    write_atomically(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
