@@ -9,7 +9,7 @@ import asyncio
 import contextvars
 import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pydantic_core
@@ -18,7 +18,7 @@ from agentkit.calls import call_model, call_tool
 from agentkit.models.base import Message, Model, ModelResponse
 from agentkit.store import Run
 from agentkit.tools import Tool, ToolResult
-from agentkit.verify import Refined, Verdict, Verifier, refine, verify_all
+from agentkit.verify import Refined, Verdict, Verifier, arefine, refine, verify_all
 
 if TYPE_CHECKING:
     from agentkit.graph import Budgets
@@ -136,6 +136,21 @@ class Context:
             check=lambda candidate, problem: self.verify(candidate, problem, verifiers),
         )
 
+    async def arefine(
+        self,
+        generate: Callable[[Any, list[Verdict]], Awaitable[Any]],
+        problem: Any = None,
+        verifiers: Sequence[Verifier | str] | None = None,
+        attempts: int = 3,
+    ) -> Refined[Any]:
+        """:meth:`refine` for async workflows: ``generate`` is awaited."""
+        return await arefine(
+            generate,
+            problem,
+            attempts=attempts,
+            check=lambda candidate, problem: self.averify(candidate, problem, verifiers),
+        )
+
     # -- the planner graph ------------------------------------------------------------
 
     def solve(
@@ -216,7 +231,9 @@ class Context:
     # -- durable steps ----------------------------------------------------------------
 
     def _durable(self, name: str, body: Callable[..., Any], *args: Any) -> Any:
-        if self.workflow.is_async:
+        # In an async workflow only the event loop's thread must not block; a verifier
+        # that ``averify`` runs in a worker thread may call ``ctx.call`` and wait.
+        if self.workflow.is_async and _on_event_loop():
             raise RuntimeError(
                 f"a sync ctx method would block async workflow '{self.workflow.name}'; "
                 f"await the async one instead (ctx.a{name.split('_')[0]}(...))"
@@ -225,6 +242,14 @@ class Context:
 
     async def _adurable(self, name: str, body: Callable[..., Any], *args: Any) -> Any:
         return await _task(name, body, *args)
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _task(name: str, body: Callable[..., Any], *args: Any) -> Any:

@@ -274,7 +274,16 @@ class Store:
             await db.execute("PRAGMA journal_mode=WAL")
             saver = AsyncSqliteSaver(db, serde=strict_serializer())
             await saver.setup()
-            yield saver
+            try:
+                yield saver
+            finally:
+                # A run that fails while LangGraph saves can cancel a checkpoint write
+                # between its INSERT (whole: one statement) and its COMMIT. Closed like
+                # that, the connection keeps the write lock while anything (a traceback)
+                # still holds its statement, and the next write, the run's own "failed",
+                # waits out the busy timeout. So finish what was written.
+                if db.in_transaction:
+                    await db.commit()
 
 
 def strict_serializer() -> Any:

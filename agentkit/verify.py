@@ -18,11 +18,12 @@ candidates themselves are JSON-serialisable).
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import operator
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from types import MappingProxyType
 from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
@@ -254,31 +255,87 @@ def refine(
     when the attempts run out, it returns the best candidate (most passes, fewest
     failures, latest on ties) with ``verified=False``. Errors from ``generate`` propagate.
     """
-    if attempts < 1:
-        raise ValueError(f"refine() needs at least one attempt, not {attempts}")
+    loop: _Refining[C] = _Refining(attempts)
+    _one_way_to_check(check, verifiers, ctx, run)
+    judge_one = check or _verifying(verifiers, ctx, run)
+    while True:
+        candidate = generate(problem, loop.feedback)
+        if loop.judged(candidate, judge_one(candidate, problem)):
+            return loop.result()
+
+
+async def arefine(
+    generate: Callable[[P, list[Verdict]], Awaitable[C]],
+    problem: P,
+    *,
+    verifiers: Iterable[Verifier] | None = None,
+    attempts: int = 3,
+    ctx: Any = None,
+    run: Run | None = None,
+    check: Callable[[C, P], Awaitable[list[Verdict]]] | None = None,
+) -> Refined[C]:
+    """:func:`refine` for async code: ``generate`` and ``check`` are awaited; without
+    ``check``, the verifiers run in a worker thread."""
+    loop: _Refining[C] = _Refining(attempts)
+    _one_way_to_check(check, verifiers, ctx, run)
+    if check is None:
+        judge_now = _verifying(verifiers, ctx, run)
+
+        async def check(candidate: C, problem: P) -> list[Verdict]:
+            return await asyncio.to_thread(judge_now, candidate, problem)
+
+    while True:
+        candidate = await generate(problem, loop.feedback)
+        if loop.judged(candidate, await check(candidate, problem)):
+            return loop.result()
+
+
+def _one_way_to_check(check: Any, verifiers: Any, ctx: Any, run: Any) -> None:
     if check is not None and (verifiers is not None or ctx is not None or run is not None):
         raise ValueError("refine() takes either check, or verifiers, ctx and run; not both")
-    if check is None:
-        checked = registered_verifiers() if verifiers is None else list(verifiers)
 
-        def check(candidate: C, problem: P) -> list[Verdict]:
-            return verify_all(candidate, problem, checked, ctx, run)
 
-    history: list[Attempt[C]] = []
-    feedback: list[Verdict] = []
-    for _ in range(attempts):
-        candidate = generate(problem, feedback)
-        attempt = Attempt(candidate=candidate, verdicts=check(candidate, problem))
-        history.append(attempt)
-        if attempt.status == "passed":
+def _verifying(
+    verifiers: Iterable[Verifier] | None, ctx: Any, run: Run | None
+) -> Callable[[Any, Any], list[Verdict]]:
+    checked = registered_verifiers() if verifiers is None else list(verifiers)
+    return lambda candidate, problem: verify_all(candidate, problem, checked, ctx, run)
+
+
+class _Refining(Generic[C]):
+    """The state of one :func:`refine` loop, sync or async."""
+
+    def __init__(self, attempts: int) -> None:
+        if attempts < 1:
+            raise ValueError(f"refine() needs at least one attempt, not {attempts}")
+        self.attempts = attempts
+        self.history: list[Attempt[C]] = []
+        self.feedback: list[Verdict] = []
+
+    def judged(self, candidate: C, verdicts: list[Verdict]) -> bool:
+        """Record an attempt; True when the loop is over."""
+        attempt = Attempt(candidate=candidate, verdicts=verdicts)
+        self.history.append(attempt)
+        self.feedback = attempt.failures()
+        over = attempt.status == "passed" or not verdicts  # nothing left to correct against
+        return over or len(self.history) >= self.attempts
+
+    def result(self) -> Refined[C]:
+        last = len(self.history) - 1
+        if self.history[last].status == "passed":
             return Refined(
-                candidate=candidate, verified=True, chosen=len(history) - 1, attempts=history
+                candidate=self.history[last].candidate,
+                verified=True,
+                chosen=last,
+                attempts=self.history,
             )
-        if not attempt.verdicts:
-            break
-        feedback = attempt.failures()
-    best = best_attempt(history)
-    return Refined(candidate=history[best].candidate, verified=False, chosen=best, attempts=history)
+        best = best_attempt(self.history)
+        return Refined(
+            candidate=self.history[best].candidate,
+            verified=False,
+            chosen=best,
+            attempts=self.history,
+        )
 
 
 def best_attempt(history: Sequence[Attempt[Any]]) -> int:

@@ -47,6 +47,7 @@ from agentkit.store import Run, Store
 
 KIND = "workflow"
 NODE = "workflow"  # the entrypoint's node name: part of every checkpoint, keep it stable
+SETTLE_SECONDS = 2.0  # how long a failed async run waits for its other tasks to end
 
 
 class WorkflowError(AgentkitError):
@@ -215,7 +216,27 @@ def _invoke(ctx: Context, inputs: dict[str, Any] | None) -> Any:
 
 async def _ainvoke(ctx: Context, inputs: dict[str, Any] | None) -> Any:
     async with ctx.run.store.async_checkpointer() as saver:
-        return await _entrypoint(ctx, saver).ainvoke(inputs, _thread(ctx.run.id))
+        try:
+            return await _entrypoint(ctx, saver).ainvoke(inputs, _thread(ctx.run.id))
+        finally:
+            await _settle_other_tasks()
+
+
+async def _settle_other_tasks() -> None:
+    """Let this run's other tasks end before its checkpointer closes (the loop is ours).
+
+    When the workflow fails, LangGraph may still be saving a sibling call's result, and
+    a connection closed under a write in flight keeps the database's write lock. They
+    get a moment to finish; what is still running then is cancelled, and awaited.
+    """
+    current = asyncio.current_task()
+    others = [task for task in asyncio.all_tasks() if task is not current]
+    if not others:
+        return
+    _, pending = await asyncio.wait(others, timeout=SETTLE_SECONDS)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _entrypoint(ctx: Context, checkpointer: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -18,6 +19,7 @@ from agentkit.verify import (
     Selection,
     Vote,
     applicable,
+    arefine,
     best_of_n,
     equivalence_classes,
     feedback_text,
@@ -263,75 +265,115 @@ def test_feedback_text_gives_failures_with_their_counterexamples():
 # -- refine ------------------------------------------------------------------------------
 
 
-def test_refine_stops_at_the_first_candidate_that_passes():
+@pytest.fixture(params=["refine", "arefine"])
+def refine_loop(request):
+    """``refine``, or the same call through ``arefine`` with an async ``generate``."""
+    if request.param == "refine":
+        return refine
+
+    def through_arefine(generate, problem, **options):
+        async def agenerate(problem, feedback):
+            return generate(problem, feedback)
+
+        return asyncio.run(arefine(agenerate, problem, **options))
+
+    return through_arefine
+
+
+def test_refine_stops_at_the_first_candidate_that_passes(refine_loop):
     generate, feedbacks = answers(5, 4, 4)
-    refined = refine(generate, "2 + 2", verifiers=[Expects(4)], attempts=3)
+    refined = refine_loop(generate, "2 + 2", verifiers=[Expects(4)], attempts=3)
     assert (refined.candidate, refined.verified, refined.chosen) == (4, True, 1)
     assert len(feedbacks) == 2
     assert [a.candidate for a in refined.attempts] == [5, 4]
     assert [a.status for a in refined.attempts] == ["failed", "passed"]
 
 
-def test_refine_feeds_back_the_failed_verdicts_of_the_previous_attempt():
+def test_refine_feeds_back_the_failed_verdicts_of_the_previous_attempt(refine_loop):
     generate, feedbacks = answers(5, 6, 4)
-    refine(generate, "2 + 2", verifiers=[Expects(4), Says("undecided")], attempts=3)
+    refine_loop(generate, "2 + 2", verifiers=[Expects(4), Says("undecided")], attempts=3)
     assert feedbacks[0] == []
     assert [(v.verifier, v.counterexample) for v in feedbacks[1]] == [("expects", {"got": 5})]
     assert [(v.verifier, v.counterexample) for v in feedbacks[2]] == [("expects", {"got": 6})]
 
 
-def test_refine_out_of_attempts_returns_the_best_candidate_unverified():
+def test_refine_out_of_attempts_returns_the_best_candidate_unverified(refine_loop):
     verifiers = [
         Says(name="a", by_candidate={"bad": "failed", "close": "passed", "worse": "failed"}),
         Says(name="b", by_candidate={"bad": "failed", "close": "failed", "worse": "failed"}),
     ]
     generate, _ = answers("bad", "close", "worse")
-    refined = refine(generate, None, verifiers=verifiers, attempts=3)
+    refined = refine_loop(generate, None, verifiers=verifiers, attempts=3)
     assert refined.verified is False
     assert (refined.candidate, refined.chosen) == ("close", 1)
     assert len(refined.attempts) == 3
 
 
-def test_refine_prefers_fewer_failures_when_passes_tie():
+def test_refine_prefers_fewer_failures_when_passes_tie(refine_loop):
     verifiers = [
         Says(name="a", by_candidate={"one": "failed", "two": "failed"}),
         Says(name="b", by_candidate={"one": "failed", "two": "undecided"}),
     ]
     generate, _ = answers("one", "two", "one")
-    refined = refine(generate, None, verifiers=verifiers, attempts=3)
+    refined = refine_loop(generate, None, verifiers=verifiers, attempts=3)
     assert (refined.candidate, refined.chosen, refined.verified) == ("two", 1, False)
 
 
-def test_refine_ties_go_to_the_latest_attempt():
+def test_refine_ties_go_to_the_latest_attempt(refine_loop):
     generate, _ = answers("first", "second", "third")
-    refined = refine(generate, None, verifiers=[Says("failed")], attempts=3)
+    refined = refine_loop(generate, None, verifiers=[Says("failed")], attempts=3)
     assert (refined.candidate, refined.chosen, refined.verified) == ("third", 2, False)
 
 
-def test_refine_keeps_trying_while_verifiers_are_undecided():
+def test_refine_keeps_trying_while_verifiers_are_undecided(refine_loop):
     generate, _ = answers("a", "b")
-    refined = refine(generate, None, verifiers=[Says(by_candidate={"b": "passed"})], attempts=2)
+    refined = refine_loop(
+        generate, None, verifiers=[Says(by_candidate={"b": "passed"})], attempts=2
+    )
     assert (refined.candidate, refined.verified) == ("b", True)
 
 
-def test_refine_stops_early_when_no_verifier_applies():
+def test_refine_stops_early_when_no_verifier_applies(refine_loop):
     generate, feedbacks = answers("text", "more text")
-    refined = refine(generate, None, verifiers=[OnlyIntegers()], attempts=3)
+    refined = refine_loop(generate, None, verifiers=[OnlyIntegers()], attempts=3)
     assert (refined.candidate, refined.verified) == ("text", False)
     assert len(feedbacks) == 1
 
 
-def test_refine_needs_at_least_one_attempt():
+def test_refine_needs_at_least_one_attempt(refine_loop):
     with pytest.raises(ValueError, match="at least one attempt"):
-        refine(lambda problem, feedback: 1, None, verifiers=[], attempts=0)
+        refine_loop(lambda problem, feedback: 1, None, verifiers=[], attempts=0)
 
 
-def test_refine_lets_generator_errors_through():
+def test_refine_lets_generator_errors_through(refine_loop):
     def generate(problem, feedback):
         raise RuntimeError("model budget exhausted")
 
     with pytest.raises(RuntimeError, match="budget"):
-        refine(generate, None, verifiers=[Expects(1)])
+        refine_loop(generate, None, verifiers=[Expects(1)])
+
+
+def test_refine_takes_a_check_or_verifiers_but_not_both(refine_loop):
+    def generate(problem, feedback):
+        return 4
+
+    with pytest.raises(ValueError, match="either check, or verifiers"):
+        refine_loop(generate, None, verifiers=[Expects(4)], check=lambda c, p: [])
+
+
+def test_arefine_awaits_its_check():
+    seen = []
+
+    async def generate(problem, feedback):
+        return 5 if not feedback else 4
+
+    async def check(candidate, problem):
+        await asyncio.sleep(0)
+        seen.append(candidate)
+        return [Expects(4).verify(candidate, problem)]
+
+    refined = asyncio.run(arefine(generate, "2 + 2", check=check))
+    assert (refined.candidate, refined.verified, seen) == (4, True, [5, 4])
 
 
 def test_refine_result_round_trips_through_json():

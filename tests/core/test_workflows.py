@@ -226,6 +226,43 @@ def test_refine_judges_with_a_ctx_and_a_resume_neither_redoes_nor_rerecords_a_ve
     assert "they add up to 7, not 10" in model.calls[0]["messages"][0]["content"]
 
 
+@agentkit.workflow(name="async-pair-to-ten")
+async def async_pair_to_ten(ctx: agentkit.Context) -> dict:
+    async def generate(problem, feedback):
+        said = "; ".join(verdict.feedback for verdict in feedback) or "first try"
+        return json.loads((await ctx.aask(f"{problem} ({said})")).content)
+
+    refined = await ctx.arefine(generate, "Two integers adding up to 10?", [SumIsTen()])
+    return {"pair": refined.candidate, "verified": refined.verified}
+
+
+def test_arefine_in_an_async_workflow_lets_its_verifier_call_tools_and_resumes_the_same(
+    tools, store
+):
+    failing = ScriptedModel(replies=("[3, 4]", ConnectionError("the endpoint went away")))
+    with pytest.raises(WorkflowFailed) as caught:
+        async_pair_to_ten.run(model=failing, store=store)
+    run_id = caught.value.run_id
+
+    model = ScriptedModel(replies=("[4, 6]",))
+    outcome = resume_workflow(run_id, model=model, store=store, workflow=async_pair_to_ten)
+
+    assert outcome.result == {"pair": [4, 6], "verified": True}
+    assert CALLS == ["add", "add"]
+    verdicts = [e["ok"] for e in store.events(run_id) if e["type"] == "verdict"]
+    assert verdicts == [0, 1]
+
+
+def test_an_async_workflow_may_not_block_its_event_loop_with_a_sync_call(tools, store):
+    @agentkit.workflow
+    async def blocking(ctx: agentkit.Context) -> int:
+        return ctx.call("add", a=1, b=2).output
+
+    with pytest.raises(WorkflowFailed, match=r"would block async workflow .*ctx\.acall"):
+        blocking.run(store=store)
+    assert CALLS == []
+
+
 def test_builtin_solve_workflow_runs_the_planner_graph_as_a_child_run(tools, store):
     plan = {"steps": [{"id": "s1", "tool": "add", "args": {"a": 2, "b": 3}}]}
     model = ScriptedModel(
@@ -631,3 +668,24 @@ def test_runs_show_says_how_an_unverified_workflow_answer_was_chosen():
         shown = CliRunner().invoke(cli, ["runs", "show", run_id])
         assert shown.exit_code == 0, shown.output
         assert shown.stdout.splitlines()[-1] == said
+
+
+@agentkit.workflow(name="fails-among-siblings")
+async def fails_among_siblings(ctx: agentkit.Context) -> None:
+    async def fail_soon():
+        await asyncio.sleep(0.01)
+        raise RuntimeError("a sibling failed")
+
+    await asyncio.gather(*(ctx.acall("add", a=i, b=1) for i in range(8)), fail_soon())
+
+
+def test_an_async_run_that_fails_while_siblings_are_saved_is_recorded_as_failed(tools, tmp_path):
+    # A failure while LangGraph was still saving the siblings' results used to leave the
+    # checkpointer's connection holding the write lock: recording "failed" then waited
+    # out the busy timeout and raised "database is locked" (about 1 run in 5).
+    for attempt in range(25):
+        store = Store(tmp_path / f"runs-{attempt}.db")
+        with pytest.raises(WorkflowFailed, match="a sibling failed"):
+            fails_among_siblings.run(store=store)
+        (run,) = store.list_runs()
+        assert run["status"] == "failed"
