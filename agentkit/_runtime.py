@@ -48,3 +48,12 @@ def runtime_loop() -> asyncio.AbstractEventLoop:
 def on_runtime_loop() -> bool:
     """True when the current thread is the runtime loop's (blocking there would deadlock)."""
     return _loop_thread is not None and threading.current_thread() is _loop_thread
+
+
+def on_event_loop() -> bool:
+    """True when an event loop runs in the current thread (any loop, not only ours)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic_core
 
+from agentkit._runtime import on_event_loop
 from agentkit.calls import call_model, call_tool
 from agentkit.models.base import Message, Model, ModelResponse
 from agentkit.store import Run
@@ -233,7 +234,7 @@ class Context:
     def _durable(self, name: str, body: Callable[..., Any], *args: Any) -> Any:
         # In an async workflow only the event loop's thread must not block; a verifier
         # that ``averify`` runs in a worker thread may call ``ctx.call`` and wait.
-        if self.workflow.is_async and _on_event_loop():
+        if self.workflow.is_async and on_event_loop():
             raise RuntimeError(
                 f"a sync ctx method would block async workflow '{self.workflow.name}'; "
                 f"await the async one instead (ctx.a{name.split('_')[0]}(...))"
@@ -242,14 +243,6 @@ class Context:
 
     async def _adurable(self, name: str, body: Callable[..., Any], *args: Any) -> Any:
         return await _task(name, body, *args)
-
-
-def _on_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 def _task(name: str, body: Callable[..., Any], *args: Any) -> Any:

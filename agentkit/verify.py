@@ -321,19 +321,13 @@ class _Refining(Generic[C]):
         return over or len(self.history) >= self.attempts
 
     def result(self) -> Refined[C]:
-        last = len(self.history) - 1
-        if self.history[last].status == "passed":
-            return Refined(
-                candidate=self.history[last].candidate,
-                verified=True,
-                chosen=last,
-                attempts=self.history,
-            )
-        best = best_attempt(self.history)
+        """The passing candidate, or else the best one, unverified."""
+        verified = self.history[-1].status == "passed"
+        chosen = len(self.history) - 1 if verified else best_attempt(self.history)
         return Refined(
-            candidate=self.history[best].candidate,
-            verified=False,
-            chosen=best,
+            candidate=self.history[chosen].candidate,
+            verified=verified,
+            chosen=chosen,
             attempts=self.history,
         )
 

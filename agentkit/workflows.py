@@ -40,6 +40,7 @@ from typing import Any, overload
 
 import pydantic_core
 
+from agentkit._runtime import on_event_loop
 from agentkit.context import Context, model_name
 from agentkit.errors import AgentkitError
 from agentkit.models.base import Model
@@ -273,9 +274,7 @@ def _thread(run_id: str) -> dict[str, Any]:
 
 
 def _refuse_running_loop(flow: Workflow) -> None:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
+    if not on_event_loop():
         return
     raise RuntimeError(
         f"async workflow '{flow.name}' cannot run() inside an event loop; await arun()"
