@@ -303,9 +303,7 @@ class Executor:
 
     def _run_subject(self, encoded: list[Any], reference_seconds: list[float] | None) -> list[dict]:
         """Candidate outcomes; a timeout under the short limit is confirmed at the full one."""
-        quick = self.timeout
-        if reference_seconds:
-            quick = min(self.timeout, max(MIN_QUICK_TIMEOUT, 20 * max(reference_seconds)))
+        quick = self._quick_limit(max(reference_seconds)) if reference_seconds else self.timeout
         replies = self.call(
             self.subject, encoded, timeout=quick, on_subject=True, stop_on_timeout=True
         )
@@ -319,6 +317,10 @@ class Executor:
             )
         # Inputs after a timeout were not run: they count as not tried.
         return replies + [{"status": "skipped"}] * (len(encoded) - len(replies))
+
+    def _quick_limit(self, reference_seconds: float) -> float:
+        """The candidate's first time limit: 20 times the reference's time, within bounds."""
+        return min(self.timeout, max(MIN_QUICK_TIMEOUT, 20 * reference_seconds))
 
     # -- judging programs --------------------------------------------------------------
 
@@ -344,7 +346,7 @@ class Executor:
         running = self._side.submit(
             self.run_programs, self.oracle.reference, inputs, timeout=self.timeout, on_subject=False
         )
-        quick = min(self.timeout, max(MIN_QUICK_TIMEOUT, 20 * self._slowest_reference))
+        quick = self._quick_limit(self._slowest_reference)
         actual = self.run_programs(self.subject, inputs, timeout=quick, on_subject=True)
         expected = running.result()
         for index, want, got in zip(live, expected, actual, strict=True):
