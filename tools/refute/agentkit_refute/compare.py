@@ -1,11 +1,19 @@
-"""Is the candidate's output the expected one? Exact, within a float tolerance, or unordered."""
+"""Is the candidate's output the expected one? Exact, within a float tolerance, or unordered.
+
+Outputs arrive decoded (:mod:`agentkit_refute.values`): an iterator as the items drawn
+from it (:class:`Drawn`), an instance by its public state (:class:`Obj`), and an object
+with no comparable value as its type name only (:class:`Opaque`). Ask :func:`comparable`
+before :func:`same_output`: two outputs that hold an Opaque can be neither the same nor
+different.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
-from agentkit_refute.values import Record
+from agentkit_refute.values import ITER_LIMIT, Drawn, Obj, Opaque, Record
 
 Mode = Literal["exact", "float", "unordered"]
 MODES: tuple[Mode, ...] = ("exact", "float", "unordered")
@@ -13,20 +21,59 @@ MODES: tuple[Mode, ...] = ("exact", "float", "unordered")
 
 def same_output(expected: Any, actual: Any, mode: Mode = "exact", tolerance: float = 1e-9) -> bool:
     """Exact is Python's ``==`` on numbers (``2`` is ``2.0``, but ``True`` is not ``1``),
-    type-strict otherwise (a list is not a tuple); NaN equals NaN.
+    type-strict otherwise (a list is not a tuple, nor an iterator); NaN equals NaN.
+
+    Two iterators are the same when the items drawn from them are, and both or neither
+    had more than were drawn, whatever their types (a generator and a ``map``). Two
+    instances are the same when their type names and public attributes are.
 
     ``float`` compares numbers (ints and floats alike) within ``tolerance``, relative or
-    absolute; ``unordered`` also ignores the order of the top-level collection.
+    absolute; ``unordered`` also ignores the order of the top-level collection (or of
+    the items drawn from a top-level iterator).
     """
-    if (
-        mode == "unordered"
-        and isinstance(expected, list | tuple)
-        and isinstance(actual, list | tuple)
-    ):
-        if type(expected) is not type(actual) or len(expected) != len(actual):
-            return False
-        return _same_multiset(list(expected), list(actual), tolerance)
+    if mode == "unordered":
+        want, got = _unordered_items(expected), _unordered_items(actual)
+        if want is not None and got is not None:
+            if type(expected) is not type(actual) or len(want) != len(got):
+                return False
+            if isinstance(expected, Drawn) and expected.more != actual.more:
+                return False
+            return _same_multiset(want, got, tolerance)
     return _same(expected, actual, mode == "float", tolerance)
+
+
+def comparable(expected: Any, actual: Any) -> str | None:
+    """None when the two outputs can be compared; else one line saying why not.
+
+    An :class:`Opaque` anywhere in either output (a function, a lock, an object with no
+    public state) leaves nothing to compare it by.
+    """
+    if isinstance(expected, Opaque) and isinstance(actual, Opaque) and expected == actual:
+        return (
+            f"the outputs are objects of type {expected.type} with no public state: "
+            "they cannot be compared"
+        )
+    for side, value in (("expected", expected), ("actual", actual)):
+        found = next((v for v in _walk(value) if isinstance(v, Opaque)), None)
+        if found is not None:
+            return (
+                f"the {side} output holds an object of type {found.type} with no public "
+                "state: the outputs cannot be compared"
+            )
+    return None
+
+
+def notes(expected: Any, actual: Any) -> list[str]:
+    """What a reader of the verdict should know about how the outputs were compared."""
+    cut = sorted(
+        {v.type for value in (expected, actual) for v in _walk(value) if _cut(v)},
+    )
+    if not cut:
+        return []
+    return [
+        f"compared the first {ITER_LIMIT} items of each iterator "
+        f"({', '.join(cut)} had more than that)"
+    ]
 
 
 def same_text(expected: str, actual: str, mode: Mode = "exact", tolerance: float = 1e-9) -> bool:
@@ -55,7 +102,40 @@ def _same(a: Any, b: Any, loose: bool, tolerance: float) -> bool:
         return a.keys() == b.keys() and all(_same(a[k], b[k], loose, tolerance) for k in a)
     if isinstance(a, Record):
         return a.name == b.name and _same(dict(a.fields), dict(b.fields), loose, tolerance)
+    if isinstance(a, Obj):
+        return a.type == b.type and _same(dict(a.fields), dict(b.fields), loose, tolerance)
+    if isinstance(a, Drawn):
+        return a.more == b.more and _same(list(a.items), list(b.items), loose, tolerance)
     return bool(a == b)
+
+
+def _unordered_items(value: Any) -> list[Any] | None:
+    if isinstance(value, list | tuple):
+        return list(value)
+    return list(value.items) if isinstance(value, Drawn) else None
+
+
+def _walk(value: Any, depth: int = 0) -> Iterator[Any]:
+    """``value`` and every value inside it."""
+    yield value
+    if depth > 300:  # decoded values are nested at most about 200 deep
+        return
+    if isinstance(value, dict):
+        inner: Iterable[Any] = [*value.keys(), *value.values()]
+    elif isinstance(value, list | tuple | set | frozenset):
+        inner = value
+    elif isinstance(value, Record | Obj):
+        inner = [v for _, v in value.fields]
+    elif isinstance(value, Drawn):
+        inner = value.items
+    else:
+        return
+    for item in inner:
+        yield from _walk(item, depth + 1)
+
+
+def _cut(value: Any) -> bool:
+    return isinstance(value, Drawn) and value.more
 
 
 def _same_multiset(want: list[Any], got: list[Any], tolerance: float) -> bool:
