@@ -17,7 +17,7 @@ from agentkit_refute.compare import MODES, Mode
 from agentkit_refute.executor import Executor, Oracle, Verdict
 from agentkit_refute.search import MODEL_SIZES, RefuteResult, Search
 from agentkit_refute.targets import RefuteError, Target
-from agentkit_refute.values import decode, encode
+from agentkit_refute.values import decode_seed, encode
 
 DEFAULT_BUDGET = 10.0
 DEFAULT_TIMEOUT = 2.0
@@ -281,7 +281,10 @@ def _learned_from_seeds(seeds: list[Any], arity: int) -> list[dict]:
 def _as_args(seed: Any, params: list[dict] | None, arity: int) -> tuple[Any, ...]:
     """A seed is the argument itself, or (for several parameters) the list of arguments,
     written in JSON: made into values of the parameter types where those are known."""
-    seed = decode(seed) if isinstance(seed, dict) and "$" in seed else seed
+    try:
+        seed = decode_seed(seed)
+    except ValueError as exc:
+        raise RefuteError(f"the seed {seed!r:.80} does not decode: {exc}") from None
     if arity > 1:
         if not isinstance(seed, list | tuple) or len(seed) != arity:
             raise RefuteError(f"the seed {seed!r:.80} must be a list of {arity} arguments")
