@@ -54,7 +54,12 @@ def test_different_objects_are_not_equal(gold, answer):
 
 
 def test_comparison_shows_both_parsed_forms():
-    assert compare_answers(r"\frac12", "0.5") == {"equal": True, "gold": "1/2", "answer": "1/2"}
+    assert compare_answers(r"\frac12", "0.5") == {
+        "equal": True,
+        "gold": "1/2",
+        "answer": "0.5",
+        "unread": {},
+    }
     interval = compare_answers("(1, 2)", "[1, 2]")
     assert interval["gold"] == "Interval.open(1, 2)" and interval["answer"] == "Interval(1, 2)"
 
@@ -91,7 +96,7 @@ def test_verifier_passes_an_equal_answer_naming_both_parsed_forms():
     verdict = judge(MathEqual(), "0.5", {"question": "half?", "answer": r"\frac12"})
     assert verdict.status == "passed" and verdict.verifier == "math_equal"
     assert verdict.feedback == (
-        r"the answer '0.5' (read as 1/2) equals the reference '\\frac12' (read as 1/2)"
+        r"the answer '0.5' (read as 0.5) equals the reference '\\frac12' (read as 1/2)"
     )
 
 

@@ -12,7 +12,7 @@ from agentkit_solver import sympy_tool
 
 PACKAGE = Path(agentkit_solver.__file__).parent
 INSIDE = ["_inside.py", "_parsing.py", "_symbolic.py", "_smt_run.py", "_smt_compact.py"]
-INSIDE += ["_smtlib.py", "_equal.py"]
+INSIDE += ["_smtlib.py", "_equal.py", "_final_answer.py", "_reading.py"]
 
 
 def imported_modules(path: Path) -> set[str]:

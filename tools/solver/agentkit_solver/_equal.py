@@ -1,4 +1,4 @@
-"""Answer equivalence with math-verify: parse both answers, then compare.
+"""Answer equivalence: find each answer's final value, read it, compare with math-verify.
 
 Runs inside the sandboxed worker, in its main thread, which is where math-verify's
 signal-based time limits work. Imports math-verify, never agentkit.
@@ -6,39 +6,75 @@ signal-based time limits work. Imports math-verify, never agentkit.
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from typing import Any
 
-from math_verify import parse, verify
+import sympy
+from math_verify import verify
 
-# Two words in a row (not LaTeX commands): the text is prose that mentions an answer
-# ("The answer is $5$"), so math-verify should look for the answer in it.
-_PROSE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}\s+[A-Za-z]{2,}")
-_DELIMITED = re.compile(r"\$|\\\(|\\\[|\\boxed|\\fbox")
+from agentkit_solver._final_answer import final_answer
+from agentkit_solver._reading import read_formula
+from agentkit_solver._vocabulary import NO_MATHS
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The value an answer states, or None and why it could not be read."""
+
+    value: sympy.Basic | None
+    problem: str = ""
 
 
 def compare(gold: str, answer: str, seconds: int = 5) -> dict[str, Any]:
-    """``{"equal": bool, "gold": text | None, "answer": text | None}`` (the parsed forms)."""
-    gold_parsed = read(gold, seconds)
-    answer_parsed = read(answer, seconds)
-    same = bool(gold_parsed and answer_parsed) and verify(
-        gold_parsed, answer_parsed, timeout_seconds=seconds
-    )
-    return {"equal": same, "gold": _shown(gold_parsed), "answer": _shown(answer_parsed)}
-
-
-def read(text: str, seconds: int = 5) -> list[Any]:
-    """math-verify's parse of ``text``.
-
-    A bare formula (``\\frac12``, ``[1, 2)``, ``y = 2x + 1``) is read as LaTeX math, as
-    if it stood between dollar signs; math-verify's own extraction, made for finding the
-    answer in prose, would miss it or pick out a part of it.
+    """``{"equal", "gold", "answer", "unread"}``: whether both answers state the same
+    value, the parsed forms (None where unread), and why an answer was not read
+    (``{"gold": ..., "answer": ...}``; ``"no mathematical answer"`` when it has no maths).
     """
-    if _DELIMITED.search(text) or _PROSE.search(text):
-        return parse(text, parsing_timeout=seconds)
-    return parse(f"${text}$", parsing_timeout=seconds) or parse(text, parsing_timeout=seconds)
+    gold_read, answer_read = read(gold, seconds), read(answer, seconds)
+    both = gold_read.value is not None and answer_read.value is not None
+    same = both and verify(
+        *_same_symbols(gold_read.value, answer_read.value), timeout_seconds=seconds
+    )
+    unread = {
+        side: reading.problem
+        for side, reading in (("gold", gold_read), ("answer", answer_read))
+        if reading.value is None
+    }
+    return {
+        "equal": bool(same),
+        "gold": _shown(gold_read.value),
+        "answer": _shown(answer_read.value),
+        "unread": unread,
+    }
 
 
-def _shown(parsed: list[Any]) -> str | None:
-    # math-verify gives [sympy object, the text it came from]; the object is what counts.
-    return str(parsed[0]) if parsed else None
+def read(text: str, seconds: int = 5) -> Reading:
+    """The value of the final answer ``text`` states."""
+    statement = final_answer(text)
+    if statement.formula is None:
+        return Reading(None, statement.problem or NO_MATHS)
+    value = read_formula(statement.formula, seconds)
+    if value is None:
+        return Reading(None, f"cannot read {statement.formula!r} as a formula")
+    return Reading(value)
+
+
+def _same_symbols(gold: sympy.Basic, answer: sympy.Basic) -> tuple[sympy.Basic, sympy.Basic]:
+    """Both sides with one real symbol per name: math-verify's LaTeX reader makes ``x``
+    real and sympy's parser does not, and sympy holds two such ``x`` different."""
+    names = {symbol.name for side in (gold, answer) for symbol in _symbols(side)}
+    real = {name: sympy.Symbol(name, real=True) for name in names}
+
+    def unified(side: sympy.Basic) -> sympy.Basic:
+        return side.xreplace({symbol: real[symbol.name] for symbol in _symbols(side)})
+
+    return unified(gold), unified(answer)
+
+
+def _symbols(value: sympy.Basic) -> set[sympy.Symbol]:
+    return {atom for atom in value.atoms(sympy.Symbol)}
+
+
+def _shown(value: sympy.Basic | None) -> str | None:
+    # full_prec=False: a decimal answer shows as written (0.5), not as 0.500000000000000.
+    return None if value is None else sympy.sstr(value, full_prec=False)

@@ -1,6 +1,7 @@
-"""The operations and domains of the ``sympy`` tool, in one place for both sides: the
-tool's schema (in agentkit's process) and the sandboxed worker that checks them. Imports
-neither agentkit nor sympy, so both sides can load it."""
+"""Words both sides share, in one place: the operations and domains of the ``sympy``
+tool (its schema in agentkit's process, and the sandboxed worker that checks them) and
+what ``math_equal``'s worker says of an answer with no maths in it. Imports neither
+agentkit nor sympy, so both sides can load it."""
 
 from __future__ import annotations
 
@@ -22,3 +23,7 @@ Domain = Literal["complex", "real", "rational", "integer", "positive", "negative
 
 OPERATIONS: tuple[str, ...] = get_args(Operation)
 DOMAINS: tuple[str, ...] = get_args(Domain)
+
+# math_equal's reason for not reading an answer that states no maths at all: such an
+# answer is wrong, where one with maths it cannot read is only undecided.
+NO_MATHS = "no mathematical answer"

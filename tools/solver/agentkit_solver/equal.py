@@ -15,16 +15,28 @@ from agentkit.verify import Verdict
 from agentkit.worker import WorkerCallError, WorkerError
 from agentkit_solver import _pool
 from agentkit_solver._pool import SolverError
+from agentkit_solver._vocabulary import NO_MATHS
 
-__all__ = ["REFERENCE_KEYS", "MathEqual", "compare_answers", "math_equal", "reference_answer"]
+__all__ = [
+    "NO_MATHS",
+    "REFERENCE_KEYS",
+    "MathEqual",
+    "compare_answers",
+    "math_equal",
+    "reference_answer",
+]
 
 REFERENCE_KEYS = ("answer", "gold", "expected")
 STEP_SECONDS = 5  # math-verify's own limit for each parse and the comparison
 
 
 def compare_answers(gold: Any, answer: Any) -> dict[str, Any]:
-    """``{"equal": bool, "gold": parsed text | None, "answer": parsed text | None}``.
+    """``{"equal": bool, "gold": parsed | None, "answer": parsed | None, "unread": {...}}``.
 
+    Each side's final answer is found first (the last ``\\boxed{}``, a bold or
+    "answer is" statement, what follows a correction; see
+    :mod:`agentkit_solver._final_answer`) and only that is read. ``unread`` says, for
+    a side that was not read, why (``NO_MATHS`` when it states no maths at all).
     ``gold`` is the reference: math-verify's comparison is not symmetric (an answer
     ``x = 2`` matches a reference ``2``, and intervals and sets are read from the
     reference's point of view). Raises :class:`SolverError` when the check cannot run.
@@ -88,14 +100,21 @@ class MathEqual:
             return Verdict(status="undecided", feedback=str(exc), verifier=self.name)
         read = f"the answer {_short(candidate)} (read as {outcome['answer']})"
         reference = f"the reference {_short(gold)} (read as {outcome['gold']})"
-        if outcome["gold"] is None:
-            feedback = f"cannot check: no mathematical value found in {reference}"
+        unread = outcome["unread"]
+        if "gold" in unread:
+            feedback = f"cannot check: {unread['gold']} in the reference {_short(gold)}"
             return Verdict(status="undecided", feedback=feedback, verifier=self.name)
         if outcome["equal"]:
             feedback = f"{read} equals {reference}"
             return Verdict(status="passed", feedback=feedback, evidence=outcome, verifier=self.name)
-        if outcome["answer"] is None:
+        if unread.get("answer") == NO_MATHS:
             feedback = f"no mathematical answer found in {_short(candidate)}; expected {reference}"
+        elif "answer" in unread:
+            # An answer that states something unreadable may still be right: say so, never pass.
+            feedback = f"cannot check: {unread['answer']} in the answer {_short(candidate)}"
+            return Verdict(
+                status="undecided", feedback=feedback, evidence=outcome, verifier=self.name
+            )
         else:
             feedback = f"{read} differs from {reference}"
         return Verdict(status="failed", feedback=feedback, evidence=outcome, verifier=self.name)
