@@ -286,14 +286,18 @@ class _Decoder:
         return {self.value(k, depth): self.value(v, depth) for k, v in _pairs(raw)}
 
     def _bytes(self, data: dict, raw: Any, depth: int) -> bytes:
-        if not isinstance(raw, str):
-            raise TypeError("'v' must be a string of hex digits")
-        return bytes.fromhex(raw)
+        try:
+            return bytes.fromhex(raw)
+        except ValueError:
+            raise TypeError("'v' must be a string of hex digits") from None
 
     def _float(self, data: dict, raw: Any, depth: int) -> float:
-        if not isinstance(raw, str | int | float) or isinstance(raw, bool):
-            raise TypeError("'v' must be a number or a string such as 'inf', '-inf', 'nan'")
-        return float(raw)
+        try:
+            if isinstance(raw, str | int | float) and not isinstance(raw, bool):
+                return float(raw)
+        except ValueError:
+            pass
+        raise TypeError("'v' must be a number or 'inf', '-inf' or 'nan'")
 
     def _dataclass(self, data: dict, raw: Any, depth: int) -> Any:
         name = _name(data, "name")
