@@ -114,14 +114,16 @@ def test_an_unchecked_fixpoint_is_incomplete(coq):
     assert any(g.kind == "unsafe" and g.name == "bad" for g in result.incomplete)
 
 
-def test_standard_library_axioms_are_listed_but_still_proved(coq):
+def test_a_standard_library_axiom_is_listed_and_is_not_a_proof(coq):
     source = (
         "Require Import Classical.\n"
         "Theorem em : forall P : Prop, P \\/ ~P.\nProof. exact classic. Qed.\n"
     )
     result = coq(source)
-    assert result.status == "proved"
+    assert result.status == "incomplete"
     assert result.assumptions == {"em": ["Classical_Prop.classic"]}
+    assert [(g.kind, g.name) for g in result.incomplete] == [("axiom", "Classical_Prop.classic")]
+    assert "em rests on the axiom Classical_Prop.classic" in result.summary()
 
 
 def test_a_looping_tactic_times_out_quickly_and_names_the_sentence(coq):

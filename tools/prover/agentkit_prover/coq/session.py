@@ -85,6 +85,21 @@ class CoqSession:
                 outputs[name] = text
         return outputs, run
 
+    def compile_checker(self, name: str, text: str) -> SandboxRun:
+        """Compile ``text`` as ``name.v`` next to the proof, which it may ``Require``.
+
+        A fresh coqc, which sees the proof only as compiled. Coq warns about a Require
+        inside a module (fragile for libraries, not for a file that is thrown away):
+        checkers Require inside modules to reset how names read, so that warning is off.
+        """
+        (self.workdir / f"{name}.v").write_text(text, encoding="utf-8")
+        argv = ["coqc", "-q", "-w", "-require-in-module", "-Q", ".", "", f"{name}.v"]
+        return self.run(argv, self.remaining())
+
+    def redirected(self, marker: str) -> str | None:
+        """What a checker's ``Redirect "marker"`` wrote, or None; read once."""
+        return self._read(f"{marker}.out")
+
     def glob(self) -> str:
         return self._read(f"{LIBRARY}.glob") or ""
 
