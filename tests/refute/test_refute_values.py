@@ -200,6 +200,12 @@ def test_opaque_outputs_are_not_comparable_and_say_why():
     assert comparable(Drawn("generator", (Obj("P", ()),), False), [1.5, "x"]) is None
 
 
+def test_outputs_decoded_outside_are_sent_back_in_as_they_came():
+    for value in (evens(2), itertools.count(), Point(1, [2]), threading.Lock(), Color.RED):
+        seen = roundtrip(value)
+        assert roundtrip(seen) == seen
+
+
 def test_size_key_orders_the_new_kinds_too():
     small, big = Drawn("generator", (1,), False), Drawn("generator", (1, 2, 3), True)
     assert size_key(small) < size_key(big)
@@ -349,6 +355,27 @@ def test_an_infinite_generator_against_itself_is_drawn_up_to_the_bound(tmp_path)
     )
     result = differential(code, "count_from", "count_from", budget=2)
     assert not result.found and result.tries > 0
+
+
+def test_a_property_sees_a_generator_output_as_its_items(tmp_path):
+    code = write(
+        tmp_path,
+        """
+        def evens(n: int):
+            yield from range(0, 2 * n, 2)
+
+        def wrong(n: int):
+            yield from range(0, 2 * n, 3)
+
+        def all_even(n: int, output) -> bool:
+            items = list(output)  # the first 1000 items drawn
+            return all(x % 2 == 0 for x in items) and items[:3] == [0, 2, 4][: max(n, 0)]
+        """,
+    )
+    prop = Target.function(code, "all_even")
+    assert not refute(Target.function(code, "evens"), prop=prop, budget=2).found
+    result = refute(Target.function(code, "wrong"), prop=prop, budget=3)
+    assert result.found and result.input == 2 and result.actual == "<generator: [0, 3]>"
 
 
 def test_instances_are_compared_by_their_public_state(tmp_path):

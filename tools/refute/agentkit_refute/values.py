@@ -27,7 +27,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 __all__ = [
@@ -87,11 +87,17 @@ class Unrepresentable:
 
 @dataclasses.dataclass(frozen=True)
 class Drawn:
-    """An iterator output: the items drawn from it, and whether it had more (``more``)."""
+    """An iterator output: the items drawn from it, and whether it had more (``more``).
+
+    Iterating over it gives the items (a property can ``list(output)``).
+    """
 
     type: str
     items: tuple[Any, ...]
     more: bool
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.items)
 
     def __repr__(self) -> str:
         shown = [repr(item) for item in self.items] + (["..., more"] if self.more else [])
@@ -150,6 +156,8 @@ def encode(value: Any, depth: int = 0) -> Any:
         }
     if isinstance(value, bytes | bytearray):
         return {"$": "bytes", "v": bytes(value).hex()}
+    if isinstance(value, Drawn | Obj | Opaque | Unrepresentable):  # before is_dataclass
+        return _encode_seen(value, depth)
     if isinstance(value, Record):  # before is_dataclass: Record is one itself
         return {
             "$": "dataclass",
@@ -162,6 +170,19 @@ def encode(value: Any, depth: int = 0) -> Any:
         ]
         return {"$": "dataclass", "name": type(value).__name__, "v": fields}
     return _encode_other(value, depth)
+
+
+def _encode_seen(value: Drawn | Obj | Opaque | Unrepresentable, depth: int) -> dict[str, Any]:
+    """An output as decoded outside, sent back in (to a property or a checker) as it came."""
+    if isinstance(value, Drawn):
+        items = [encode(item, depth + 1) for item in value.items]
+        return {"$": "iter", "type": value.type, "v": items, "more": value.more}
+    if isinstance(value, Obj):
+        fields = [[k, encode(v, depth + 1)] for k, v in value.fields]
+        return {"$": "object", "type": value.type, "v": fields}
+    if isinstance(value, Opaque):
+        return {"$": "opaque", "type": value.type}
+    return {"$": "repr", "type": value.type, "v": value.repr}
 
 
 def _encode_other(value: Any, depth: int) -> dict[str, Any]:
