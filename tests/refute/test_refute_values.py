@@ -188,16 +188,28 @@ def test_an_object_with_no_comparable_value_is_opaque(value, kind):
     assert roundtrip(value) == Opaque(kind)
 
 
-def test_opaque_outputs_are_not_comparable_and_say_why():
+def test_outputs_the_same_but_for_opaque_parts_are_not_comparable_and_say_why():
     lock = Opaque("lock")
     assert comparable(lock, lock) == (
         "the outputs are objects of type lock with no public state: they cannot be compared"
     )
-    assert "actual output holds an object of type function" in comparable(
-        [1], [Obj("Box", (("f", Opaque("function")),))]
+    boxed = Obj("Box", (("f", Opaque("function")), ("n", 1)))
+    assert comparable([1, boxed], [1, boxed]) == (
+        "the outputs hold objects of type function with no public state, and are the same "
+        "but for those: they cannot be compared"
     )
-    assert "expected output holds an object of type lock" in comparable({1: lock}, 1)
+    assert comparable({1: lock}, {1: lock}) is not None
     assert comparable(Drawn("generator", (Obj("P", ()),), False), [1.5, "x"]) is None
+
+
+def test_outputs_that_differ_outside_their_opaque_parts_are_comparable():
+    lock = Opaque("lock")
+    assert comparable([1, lock], [2, lock]) is None
+    assert comparable(5, lock) is None and not same_output(5, lock)  # a value, then a lock
+    assert comparable(lock, Opaque("function")) is None and not same_output(lock, Opaque("x"))
+    near = [0.3, lock], [0.1 + 0.2, lock]
+    assert comparable(*near) is None
+    assert comparable(*near, "float", 1e-9) is not None
 
 
 def test_outputs_decoded_outside_are_sent_back_in_as_they_came():
@@ -410,9 +422,15 @@ def test_a_lock_returned_on_both_sides_is_not_a_counterexample(tmp_path):
 
         def make(n: int):
             return threading.Lock()
+
+        def number(n: int):
+            return n
         """,
     )
     assert not differential(code, "make", "make", budget=2).found
+    # A lock where a number is expected is wrong, not "not comparable".
+    result = differential(code, "make", "number", budget=3)
+    assert result.found and result.kind == "wrong_output" and result.actual == "<lock object>"
 
 
 def test_tagged_seed_forms_nested_in_the_arguments_reach_the_function(tmp_path):

@@ -3,8 +3,8 @@
 Outputs arrive decoded (:mod:`agentkit_refute.values`): an iterator as the items drawn
 from it (:class:`Drawn`), an instance by its public state (:class:`Obj`), and an object
 with no comparable value as its type name only (:class:`Opaque`). Ask :func:`comparable`
-before :func:`same_output`: two outputs that hold an Opaque can be neither the same nor
-different.
+before :func:`same_output`: two outputs that are the same but for an Opaque can be
+neither the same nor different (:func:`same_output` takes Opaques of one type as the same).
 """
 
 from __future__ import annotations
@@ -42,25 +42,31 @@ def same_output(expected: Any, actual: Any, mode: Mode = "exact", tolerance: flo
     return _same(expected, actual, mode == "float", tolerance)
 
 
-def comparable(expected: Any, actual: Any) -> str | None:
+def comparable(
+    expected: Any, actual: Any, mode: Mode = "exact", tolerance: float = 1e-9
+) -> str | None:
     """None when the two outputs can be compared; else one line saying why not.
 
-    An :class:`Opaque` anywhere in either output (a function, a lock, an object with no
-    public state) leaves nothing to compare it by.
+    An :class:`Opaque` (a function, a lock, an object with no public state) has nothing
+    to compare it by but its type. Outputs that differ elsewhere (``[1, <lock>]`` and
+    ``[2, <lock>]``), or where one side holds an Opaque and the other a value, differ,
+    and are comparable: otherwise code under test could escape judgement by returning a
+    lock. Outputs that are the same but for their Opaque parts are not comparable.
     """
-    if isinstance(expected, Opaque) and isinstance(actual, Opaque) and expected == actual:
+    opaque = sorted(
+        {v.type for value in (expected, actual) for v in _walk(value) if isinstance(v, Opaque)}
+    )
+    if not opaque or not same_output(expected, actual, mode, tolerance):
+        return None
+    kinds = ", ".join(opaque)
+    if isinstance(expected, Opaque):
         return (
-            f"the outputs are objects of type {expected.type} with no public state: "
-            "they cannot be compared"
+            f"the outputs are objects of type {kinds} with no public state: they cannot be compared"
         )
-    for side, value in (("expected", expected), ("actual", actual)):
-        found = next((v for v in _walk(value) if isinstance(v, Opaque)), None)
-        if found is not None:
-            return (
-                f"the {side} output holds an object of type {found.type} with no public "
-                "state: the outputs cannot be compared"
-            )
-    return None
+    return (
+        f"the outputs hold objects of type {kinds} with no public state, and are the same "
+        "but for those: they cannot be compared"
+    )
 
 
 def notes(expected: Any, actual: Any) -> list[str]:
