@@ -16,3 +16,18 @@ from agentkit_solver import close_pool
 def solver_pool():
     yield
     close_pool()
+
+
+# What the math_equal corpus test found (agreement, disagreements), shown after every run.
+_CORPUS_REPORT: list[str] = []
+
+
+@pytest.fixture
+def corpus_report() -> list[str]:
+    return _CORPUS_REPORT
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _CORPUS_REPORT:
+        terminalreporter.write_sep("-", "math_equal corpus")
+        terminalreporter.write_line("\n".join(_CORPUS_REPORT))

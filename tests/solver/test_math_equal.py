@@ -128,3 +128,52 @@ def test_the_plugin_registers_the_sympy_and_smt_tools(monkeypatch):
     agentkit.load_plugins()
     assert agentkit.get_tool("sympy").plugin == "solver"
     assert agentkit.get_tool("smt").plugin == "solver"
+
+
+# Each of these was misread before math_equal looked for the final answer and read plain
+# text with sympy's names: pi as i*p, exp(1) as E*x*p(1), 'Sorry' as o*r*r*s*y, the
+# bound 10,000 as the count, the draft 24000 as the corrected answer.
+@pytest.mark.parametrize(
+    ("answer", "read_as", "reference"),
+    [
+        ("pi", "pi", r"\pi"),
+        ("exp(1)", "E", "e"),
+        ("(x - 1)*exp(x)", "(x - 1)*exp(x)", r"(x-1)e^{x}"),
+        ("pi**2/6", "pi**2/6", r"\frac{\pi^{2}}{6}"),
+        ("There are 1229 primes below 10,000.", "1229", "1229"),
+        ("Sorry: 4950", "4950", "4950"),
+        ("The answer is 24000? No, recomputed: **24133**.", "24133", "24133"),
+    ],
+)
+def test_plain_text_and_prose_are_read_as_the_answer_given(answer, read_as, reference):
+    outcome = compare_answers(reference, answer)
+    assert outcome["answer"] == read_as
+    assert outcome["equal"] is True
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference"),
+    [
+        ("There are 1229 primes below 10,000.", "10000"),
+        ("The answer is 24000? No, recomputed: **24133**.", "24000"),
+        ("The remainder when 2^100 is divided by 7 is 2.", "7"),
+        ("The answer is 7. Check: 7 + 3 = 10.", "10"),
+    ],
+)
+def test_a_number_that_is_not_the_final_answer_never_verifies(answer, reference):
+    verdict = judge(MathEqual(), answer, {"answer": reference})
+    assert verdict.status == "failed"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "The numbers 3 and 5 both appear in it",  # several values, none stated as the answer
+        "about seven",  # a number in words
+        "the value of f at 3 is sqrt(",  # maths that does not parse
+    ],
+)
+def test_an_answer_that_cannot_be_read_is_undecided_never_equal(answer):
+    verdict = judge(MathEqual(), answer, {"answer": "3"})
+    assert verdict.status == "undecided", verdict.feedback
+    assert verdict.feedback.startswith("cannot check:")

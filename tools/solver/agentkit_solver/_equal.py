@@ -32,8 +32,11 @@ def compare(gold: str, answer: str, seconds: int = 5) -> dict[str, Any]:
     """
     gold_read, answer_read = read(gold, seconds), read(answer, seconds)
     both = gold_read.value is not None and answer_read.value is not None
+    # allow_set_relation_comp: "1 <= x <= 5" states the interval [1, 5], either way round.
     same = both and verify(
-        *_same_symbols(gold_read.value, answer_read.value), timeout_seconds=seconds
+        *_same_symbols(gold_read.value, answer_read.value),
+        allow_set_relation_comp=True,
+        timeout_seconds=seconds,
     )
     unread = {
         side: reading.problem
@@ -60,19 +63,17 @@ def read(text: str, seconds: int = 5) -> Reading:
 
 
 def _same_symbols(gold: sympy.Basic, answer: sympy.Basic) -> tuple[sympy.Basic, sympy.Basic]:
-    """Both sides with one real symbol per name: math-verify's LaTeX reader makes ``x``
-    real and sympy's parser does not, and sympy holds two such ``x`` different."""
-    names = {symbol.name for side in (gold, answer) for symbol in _symbols(side)}
-    real = {name: sympy.Symbol(name, real=True) for name in names}
-
-    def unified(side: sympy.Basic) -> sympy.Basic:
-        return side.xreplace({symbol: real[symbol.name] for symbol in _symbols(side)})
-
-    return unified(gold), unified(answer)
+    """Both sides with the symbols math-verify's LaTeX reader makes: one real, lower-case
+    symbol per name (sympy's parser makes ``x`` without assumptions, and sympy holds
+    the two ``x`` different), and ``i`` the imaginary unit."""
+    return _unified(gold), _unified(answer)
 
 
-def _symbols(value: sympy.Basic) -> set[sympy.Symbol]:
-    return {atom for atom in value.atoms(sympy.Symbol)}
+def _unified(value: sympy.Basic) -> sympy.Basic:
+    def canonical(name: str) -> sympy.Basic:
+        return sympy.I if name.lower() == "i" else sympy.Symbol(name.lower(), real=True)
+
+    return value.xreplace({symbol: canonical(symbol.name) for symbol in value.atoms(sympy.Symbol)})
 
 
 def _shown(value: sympy.Basic | None) -> str | None:

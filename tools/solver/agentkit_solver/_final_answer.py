@@ -51,8 +51,16 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _RESULT_WORD = re.compile(
     r"(?i)\b(?:is|are|was|were|be|equals?|gives?|gets?|got|makes?|yields?|becomes?)\b|:"
 )
+_CONCLUSION = re.compile(r"(?i)\b(?:so|thus|therefore|hence|but)\b")
+_SUBORDINATE = re.compile(r"(?i)\b(?:since|because|as|when|where|if|given|for)\b")
 _CHECK = re.compile(r"(?i)^\W*(?:check|verify|verification|since|because|as|note)\b")
 _JOINER = re.compile(r"(?i)^\s*(?:,|,?\s*and|,?\s*or)\s*$")
+# An answer in words ("seven") may be right: it is undecided, not "no answer".
+_NUMBER_WORD = re.compile(
+    r"(?i)\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand"
+    r"|million|billion|half|third|quarter)\b"
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 _NAMES = "|".join(sorted(MATH_NAMES, key=len, reverse=True))
@@ -62,7 +70,8 @@ _ATOM = (
     r"|\d+(?:,\d{3})*(?:\.\d+)?|\.\d+"
     rf"|(?<![A-Za-z])(?:{_NAMES})(?![A-Za-z])"
     r"|(?<![A-Za-z])[A-Za-z](?:_\{?\w+\}?)?(?![A-Za-z])"  # a one-letter variable
-    r"|[-+*/^=<>()\[\]{}|!%,'\u2212\u00d7\u00f7\u00b7\u221a\u03c0\u221e\u00b2\u00b3\u2264\u2265]"
+    r"|(?<=[\d)^*/])[A-Za-z]{2,3}(?![A-Za-z])"  # variables after a coefficient: 2ab
+    r"|[-+*/^_=<>()\[\]{}|!%,'\u2212\u00d7\u00f7\u00b7\u221a\u03c0\u221e\u00b2\u00b3\u2264\u2265]"
     r"|\\[{}]"
 )
 _RUN = re.compile(rf"(?:{_ATOM})(?:[ \t]*(?:{_ATOM}))*")
@@ -130,29 +139,47 @@ def _last_marked(text: str) -> Statement | None:
 
 
 def _in_last_sentence(text: str) -> Statement:
-    sentences = [
-        sentence
-        for sentence in _SENTENCE_END.split(_without_asides(text))
-        if _maths_runs(sentence) and not _CHECK.match(sentence)
-    ]
-    if not sentences:
+    with_maths = [s for s in _SENTENCE_END.split(_without_asides(text)) if _maths_runs(s)]
+    if not with_maths and _NUMBER_WORD.search(text):
+        return Statement(None, "a number written in words, which is not read")
+    if not with_maths:
         return Statement(None, NO_MATHS)
-    return _sentence_value(sentences[-1])
+    statements = [sentence for sentence in with_maths if not _CHECK.match(sentence)]
+    return _sentence_value((statements or with_maths)[-1])
 
 
 def _sentence_value(sentence: str) -> Statement:
+    """The value one sentence states: after its last "so" or "but", in its main clause
+    (a trailing "since ..." or "when ..." clause gives reasons and conditions), after
+    its last "is" or "are", else the value it opens with, else its only value."""
+    sentence = _after_last_conclusion(sentence)
     runs = _maths_runs(sentence)
-    if not re.search(r"\w", sentence[: runs[0].start]):
-        return Statement(_joined(runs, 0, sentence))
-    for word in _RESULT_WORD.finditer(sentence):
-        after = [index for index, run in enumerate(runs) if run.start >= word.end()]
+    main = _without_trailing_clause(sentence, runs)
+    for word in reversed(list(_RESULT_WORD.finditer(main))):
+        after = [index for index, run in enumerate(runs) if word.end() <= run.start < len(main)]
         if after and not any(run.start <= word.start() < run.end for run in runs):
             return Statement(_joined(runs, after[0], sentence))
+    if not re.search(r"\w", sentence[: runs[0].start]):
+        return Statement(_joined(runs, 0, sentence))
     values = sorted({normalise(run.text) for run in runs})
     if len(values) == 1:
         return Statement(_last_side(runs[0].text))
     listed = ", ".join(values)
     return Statement(None, f"several values ({listed}) and none is stated as the answer")
+
+
+def _after_last_conclusion(sentence: str) -> str:
+    for marker in reversed(list(_CONCLUSION.finditer(sentence))):
+        if _maths_runs(sentence[marker.end() :]):
+            return sentence[marker.end() :]
+    return sentence
+
+
+def _without_trailing_clause(sentence: str, runs: list[_Run]) -> str:
+    for clause in _SUBORDINATE.finditer(sentence):
+        if clause.start() > runs[0].start:
+            return sentence[: clause.start()]
+    return sentence
 
 
 def _joined(runs: list[_Run], first: int, text: str) -> str:
@@ -181,7 +208,7 @@ def _trim(run: str) -> str:
     previous = None
     while previous != run:
         previous = run
-        run = _EDGE_LETTER.sub("", run.strip(" \t,=")).strip(" \t,=")
+        run = _EDGE_LETTER.sub("", run.strip(" \t,=*")).strip(" \t,=*")  # * : Markdown
         if run.endswith(("(", "[", "{")) or (run.endswith(")") and _unbalanced(run) < 0):
             run = run[:-1]
         if run.startswith((")", "]", "}")) or (run.startswith("(") and _unbalanced(run) > 0):
@@ -204,8 +231,13 @@ def _without_asides(text: str) -> str:
 
 
 def _last_side(formula: str) -> str:
-    """``1 + 2 + 3 = 6`` states 6; ``x = 2`` stays an equation."""
-    sides = _EQUALS.split(normalise(formula))
-    if len(sides) > 1 and not re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", sides[0])):
+    """``1 + 2 + 3 = 6`` states 6 and ``n = 10 * 9 / 2 = 45`` states 45 (math-verify's
+    convention: the last side of a chain); ``x = 2`` and ``x = 2, y = 3`` stay equations."""
+    bare = normalise(formula)
+    if "," in bare or ";" in bare:
+        return formula.strip()
+    sides = _EQUALS.split(bare)
+    numeric_left = not re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", sides[0]))
+    if len(sides) > 2 or (len(sides) == 2 and numeric_left):
         return sides[-1].strip()
     return formula.strip()

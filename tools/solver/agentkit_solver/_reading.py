@@ -65,6 +65,8 @@ _PLAIN_NAMES: dict[str, Any] = {
 # Names a formula may carry besides math names: LaTeX commands and \text{...} contents.
 _LATEX_COMMAND = re.compile(r"\\(?:text|mathrm|textbf|operatorname)\{[^{}]*\}|\\[A-Za-z]+")
 _WORD = re.compile(r"[A-Za-z]{2,}")
+# A coefficient's letters are variables that multiply (2ab = 2*a*b), as in LaTeX.
+_COEFFICIENT_LETTERS = re.compile(r"(?<=[\d)])([A-Za-z]{2,3})(?![A-Za-z(])")
 _LATEX_SIGNS = re.compile(r"[\\{}$]|[\^_]\{")
 # sympy has no syntax for these; math-verify's LaTeX reader has.
 _SET_SIGNS = re.compile(r"[\[\]|]|,")
@@ -83,29 +85,37 @@ _UNICODE = {
     "\u2013": "-",
 }
 _ROOT_SIGN = re.compile(r"\u221a\s*(\d+(?:\.\d+)?|[A-Za-z]|\([^()]*\))")
-_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
-# math-verify writes pi, sqrt, ... without a backslash as letters: give them one.
-_BARE_LATEX_NAME = re.compile(r"(?<![\\A-Za-z])(pi|sqrt|exp|ln|log|sin|cos|tan|infty)(?![A-Za-z])")
+_DELIMITED = re.compile(r"^(\$\$?|\\\(|\\\[)(.*?)(\$\$?|\\\)|\\\])$", re.S)
 _MARKDOWN_BOLD = re.compile(r"^\*\*(.*?)\*\*[.;:]?$", re.S)
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
+_LEADING_ZEROS = re.compile(r"(?<![\d.])0+(?=\d)")
+# "x \in [1, 5]" states the set; math-verify would compare an equation with it.
+_MEMBERSHIP = re.compile(r"^[A-Za-z]\s*\\in\s+")
+# math-verify reads pi, sqrt, oo, ... without a backslash letter by letter: give them one.
+_BARE_LATEX_NAME = re.compile(
+    r"(?<![\\A-Za-z])(pi|sqrt|exp|ln|log|sin|cos|tan|infty|oo|inf|infinity)(?![A-Za-z])"
+)
+_LATEX_SPELLING = {"oo": "infty", "inf": "infty", "infinity": "infty"}
 _LATEX_ONLY = [LatexExtractionConfig()]
 
 
 def normalise(text: str) -> str:
-    """Unicode signs as ASCII, thousands separators dropped, delimiters and final
-    punctuation stripped."""
+    """Unicode signs as ASCII; delimiters, bold and final punctuation stripped;
+    thousands separators and leading zeros dropped."""
     text = _ROOT_SIGN.sub(r"sqrt(\1)", text)
     for sign, ascii_sign in _UNICODE.items():
         text = text.replace(sign, ascii_sign)
-    text = text.replace("{,}", "").strip()
-    text = re.sub(r"^(\$\$?|\\\(|\\\[)(.*?)(\$\$?|\\\)|\\\])$", r"\2", text, flags=re.S)
+    text = _DELIMITED.sub(r"\2", text.replace("{,}", "").strip())
     text = text.strip().rstrip(".;:?").strip()
     text = _MARKDOWN_BOLD.sub(r"\1", text).strip()  # **24133** stated in bold
-    return _THOUSANDS.sub(lambda match: match.group().replace(",", ""), text)
+    text = _THOUSANDS.sub(lambda match: match.group().replace(",", ""), text)
+    return _LEADING_ZEROS.sub("", _MEMBERSHIP.sub("", text))
 
 
 def has_words(text: str) -> bool:
-    """Whether ``text`` holds a word that is not a math name (prose, not a formula)."""
-    bare = _LATEX_COMMAND.sub(" ", text)
+    """Whether ``text`` holds a word that is not a math name (prose, not a formula).
+    Letters right after a coefficient (``2ab``) are variables, not a word."""
+    bare = _COEFFICIENT_LETTERS.sub(" ", _LATEX_COMMAND.sub(" ", text))
     return any(word not in MATH_NAMES for word in _WORD.findall(bare))
 
 
@@ -114,11 +124,17 @@ def read_formula(text: str, seconds: int = 5) -> sympy.Basic | None:
     text = normalise(text)
     if not text or has_words(text):
         return None
+    text = _COEFFICIENT_LETTERS.sub(_multiplied_letters, text)
     if not _LATEX_SIGNS.search(text):
         plain = _read_plain(text, seconds)
         if plain is not None:
             return plain
     return _read_latex(text, seconds)
+
+
+def _multiplied_letters(match: re.Match[str]) -> str:
+    letters = match[1]
+    return letters if letters in MATH_NAMES else "*".join(letters)
 
 
 def _read_plain(text: str, seconds: int) -> sympy.Basic | None:
@@ -132,7 +148,7 @@ def _read_plain(text: str, seconds: int) -> sympy.Basic | None:
 
 
 def _read_latex(text: str, seconds: int) -> sympy.Basic | None:
-    latex = _BARE_LATEX_NAME.sub(r"\\\1", text)
+    latex = _BARE_LATEX_NAME.sub(lambda m: "\\" + _LATEX_SPELLING.get(m[1], m[1]), text)
     parsed = parse(f"${latex}$", _LATEX_ONLY, parsing_timeout=seconds)
     value = parsed[0] if parsed else None
     return value if isinstance(value, sympy.Basic) else None
