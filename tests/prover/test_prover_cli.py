@@ -95,3 +95,28 @@ def test_tools_call_with_both_source_and_claim_fails_in_one_line(run):
     completed = run("tools", "call", "check_proof", "--args", arguments)
     assert completed.returncode == 1
     assert completed.stderr == "Error: check_proof: give exactly one of 'source' and 'claim'\n"
+
+
+def test_prove_json_says_error_for_a_theorem_a_section_hypothesis_proved(run, tmp_path):
+    (tmp_path / "cheat.v").write_text(
+        "Section S.\n  Hypothesis h : False.\n  Theorem main : 1 = 2.\n"
+        "  Proof. destruct h. Qed.\nEnd S.\n"
+    )
+    completed = run("prove", "cheat.v", "--json")
+    assert completed.returncode == 1, completed.stderr
+    result = json.loads(completed.stdout)  # one JSON document, nothing else
+    assert result["status"] == "error"
+    assert result["errors"][0]["message"].startswith("main does not have the stated type")
+
+
+def test_prove_theorem_names_one_the_file_must_state(run, tmp_path):
+    (tmp_path / "ok.v").write_text(PLUS_O_N)
+    assert run("prove", "ok.v", "--theorem", "plus_O_n").returncode == 0
+    missing = run("prove", "ok.v", "--theorem", "plus_n_O", "--json")
+    assert missing.returncode == 1
+    [error] = json.loads(missing.stdout)["errors"]
+    assert error["message"].startswith("plus_n_O is not stated in the file")
+    (tmp_path / "vc.smt2").write_text(VC_PROVED)
+    smt = run("prove", "vc.smt2", "--theorem", "t")
+    assert smt.returncode == 2 and smt.stderr.count("\n") == 1
+    assert "smt proofs have no named theorems" in smt.stderr

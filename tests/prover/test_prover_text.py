@@ -122,3 +122,34 @@ def test_an_error_in_another_file_is_not_placed_in_this_one():
     )
     assert failure.error.line is None
     assert failure.error.message == "in /lib/Broken.v, line 2: Syntax error."
+
+
+def test_scan_cuts_each_statement_as_written_before_anything_runs():
+    found = scan(
+        "Theorem b (n : nat) {A : Type} : (* a : colon *) n = n := eq_refl.\n"
+        "Lemma l : let x := 1 in x = 1.\nProof. reflexivity. Qed.\n"
+        "Goal True. Abort.\nGoal 1 = 1. reflexivity. Qed.\nGoal True. exact I. Qed.\n"
+        "Lemma m : True with m' : True.\n"
+    )
+    assert [(c.name, c.statement) for c in found.claims] == [
+        ("b", "forall (n : nat) {A : Type}, (* a : colon *) n = n"),
+        ("l", "let x := 1 in x = 1"),
+        ("Unnamed_thm", "1 = 1"),
+        ("Unnamed_thm0", "True"),
+        ("m", None),  # mutual theorems: not cut, so never proved
+    ]
+
+
+def test_scan_keeps_the_commands_that_decide_how_a_statement_reads():
+    found = scan(
+        "Require Import ZArith.\nModule Import M. Definition z := 0. End M.\n"
+        "Module N. Open Scope Z_scope. End N.\nImport ListNotations.\n"
+        "Module P. Theorem t : z = 0. reflexivity. Qed. End P.\n"
+    )
+    [claim] = found.claims
+    assert claim.name == "P.t" and claim.modules == ["P"]
+    assert [(r.command, r.own) for r in claim.reading] == [
+        ("Require Import ZArith.", None),
+        ("Import M.", "M"),  # the file's own module: its names only, in the checker
+        ("Import ListNotations.", None),  # N's scope closed with N
+    ]

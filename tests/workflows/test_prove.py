@@ -158,10 +158,10 @@ def test_admitted_admit_abort_or_an_easier_theorem_never_count_as_a_proof(coq, f
     run = prove.run(inputs, model=model)
     result = run.result
 
-    assert result["verified"] is False and result["status"] == "unknown"
+    assert result["verified"] is False and result["status"] == "error"
     assert result["attempts"] == 4 and "Abort." in result["proof"]
     statuses = [h["status"] for h in result["history"]]
-    assert statuses == ["incomplete", "error", "incomplete", "unknown"]
+    assert statuses == ["incomplete", "error", "incomplete", "error"]
 
     _, second_request, third_request, fourth_request = fake_openai.requests
     gap = last_user_message(second_request)
@@ -176,8 +176,28 @@ def test_admitted_admit_abort_or_an_easier_theorem_never_count_as_a_proof(coq, f
 
     verdicts = events(run.run_id, "verdict")
     assert [v["payload"]["status"] for v in verdicts] == ["failed"] * 4
-    assert "add_zero_twice is not proved in it" in verdicts[-1]["payload"]["feedback"]
+    aborted = "add_zero_twice is not stated in the file (or its proof was aborted)"
+    assert aborted in verdicts[-1]["payload"]["feedback"]
     assert [e["name"] for e in events(run.run_id, "tool_call")] == ["check_proof"] * 5
+
+
+RESET = (
+    "```coq\nReset Initial.\n"
+    "Theorem add_zero_twice : forall n : nat, n = n.\nProof. reflexivity. Qed.\n```\n"
+)
+
+
+def test_a_proof_that_resets_the_statement_and_proves_an_easier_one_is_not_verified(
+    coq, fake_openai, model
+):
+    fake_openai.enqueue(RESET)
+    inputs = {"statement": STATEMENT, "context": LIBRARY, "max_attempts": 1}
+    result = prove.run(inputs, model=model).result
+
+    assert result["verified"] is False and result["status"] == "error"
+    feedback = result["history"][0]["feedback"]
+    assert "add_zero_twice does not have the stated type" in feedback
+    assert f"Failing sentence: {STATEMENT}" in feedback
 
 
 def claim(text: str, sort: str = "Int", words: str = "") -> str:

@@ -9,7 +9,10 @@ goal and the error (premise selection, as in LeanDojo), and it revises. This is
 
 Only the checker decides. ``verified`` is true only when the check says ``proved``:
 ``Admitted``, ``admit`` and axioms (status ``incomplete``) are fed back as gaps, and a
-check that gives no verdict (``unknown``, a time-out) is not a proof either.
+check that gives no verdict (``unknown``, a time-out) is not a proof either. For Coq,
+check_proof is given the theorem's name: the file is proved only when that theorem
+(and every other it states) is, as stated, in the compiled result, so a proof that
+aborts, resets or redefines the statement is no proof of it.
 
 Coq: the checked file is always ``context``, then the statement exactly as given, then
 the model's proof; the model never restates the theorem, so it cannot prove an easier
@@ -164,12 +167,16 @@ def _check_statement(
     """Check the context and the statement with an admitted proof: anything but
     ``incomplete`` means they do not check as given, and no proof could help."""
     source = coq_source(context, statement, "Admitted.")[0]
-    checked = ctx.call("check_proof", source=source, language="coq", timeout=timeout)
+    checked = ctx.call(
+        "check_proof", source=source, language="coq", theorem=theorem, timeout=timeout
+    )
     if not checked.ok:
         raise ValueError(f"prove: the statement could not be checked: {checked.error}")
     output = checked.output
     if output["status"] != "incomplete":
         detail = output["errors"][0]["message"] if output["errors"] else output["status"]
+        if not output["errors"] and output["messages"]:
+            detail = f"{detail}: {output['messages'][0]}"
         raise ValueError(
             "prove: the statement (after the context) does not check: " + " ".join(detail.split())
         )
@@ -352,18 +359,16 @@ class ProofChecker:
     def verify(self, candidate: Any, problem: Any, ctx: Any = None) -> agentkit.Verdict:
         if "invalid" in candidate:
             return _failed(f"It cannot be checked: {candidate['invalid']}", {"status": "invalid"})
-        checked = ctx.call("check_proof", **candidate["check"], timeout=self.timeout)
+        theorem = {"theorem": self.theorem} if self.theorem else {}
+        checked = ctx.call("check_proof", **candidate["check"], **theorem, timeout=self.timeout)
         if not checked.ok:
             return _failed(f"check_proof could not check it: {checked.error}", {"status": "error"})
         return self._meaning(checked.output, candidate.get("first_line", 1))
 
     def _meaning(self, output: dict[str, Any], first_line: int) -> agentkit.Verdict:
         status = output["status"]
-        if status == "proved" and (self.theorem is None or self.theorem in output["theorems"]):
+        if status == "proved":  # check_proof alone decides, for the theorem asked for
             return agentkit.Verdict(status="passed", feedback="proved", evidence=output)
-        if status == "proved":  # e.g. Abort: the other theorems of the file check
-            message = f"The file checks, but {self.theorem} is not proved in it."
-            return _failed(message, {**output, "status": "unknown"})
         if status == "error":
             return _failed(_error_text(output, first_line), output)
         if status == "incomplete":

@@ -16,6 +16,7 @@ from typing import Any
 import agentkit
 from agentkit_prover.backend import (
     DEFAULT_TIMEOUT,
+    NamedTheoremBackend,
     ProofBackend,
     ProverError,
     all_backends,
@@ -29,6 +30,7 @@ from agentkit_prover.tool import check_claim, check_proof, check_source
 __all__ = [
     "DEFAULT_TIMEOUT",
     "Gap",
+    "NamedTheoremBackend",
     "ProofBackend",
     "ProofError",
     "ProofResult",

@@ -44,6 +44,17 @@ class ProofBackend(Protocol):
         ...
 
 
+@runtime_checkable
+class NamedTheoremBackend(Protocol):
+    """A backend whose proofs state named theorems (Coq): one of them can be asked for."""
+
+    def check_theorem(
+        self, source: str, theorem: str | None, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> ProofResult:
+        """Like ``check``, and ``theorem`` (when given) must be one the source states."""
+        ...
+
+
 @functools.cache
 def all_backends() -> dict[str, ProofBackend]:
     """Every backend module's ``BACKEND``, by name."""

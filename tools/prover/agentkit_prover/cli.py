@@ -9,7 +9,7 @@ import click
 from agentkit.cli.output import json_option, print_json
 from agentkit_prover.backend import DEFAULT_TIMEOUT, ProverError, backend_for_path
 from agentkit_prover.result import ProofResult
-from agentkit_prover.tool import MAX_TIMEOUT
+from agentkit_prover.tool import MAX_TIMEOUT, check_source
 
 
 @click.command(name="prove")
@@ -21,14 +21,21 @@ from agentkit_prover.tool import MAX_TIMEOUT
     show_default=True,
     help="Seconds for the whole check.",
 )
+@click.option(
+    "--theorem",
+    metavar="NAME",
+    help="A theorem FILE must state and prove (Coq); every stated one is checked anyway.",
+)
 @json_option
-def prove_command(file: Path, timeout: float, as_json: bool) -> None:
+def prove_command(file: Path, timeout: float, theorem: str | None, as_json: bool) -> None:
     """Check the proof in FILE: .v with Coq (coqc), .smt2 with z3.
 
     An .smt2 file asserts the negation of its claim (the verification-condition
     convention): unsat means proved, sat means refuted, with the model as the
     counterexample. The status is proved, refuted, error, incomplete (Admitted,
-    admit, axioms) or unknown (timeout, undecided, nothing to prove).
+    admit, axioms) or unknown (timeout, undecided, nothing to prove). A .v file is
+    proved only when every theorem it states is, as stated, a constant of the compiled
+    library that rests on no axiom.
 
     Exit status: 0 when proved, 1 otherwise, 2 for a missing file or an unknown suffix.
     """
@@ -40,7 +47,10 @@ def prove_command(file: Path, timeout: float, as_json: bool) -> None:
         source = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise click.BadParameter("is not UTF-8 text", param_hint=str(file)) from None
-    result = backend.check(source, timeout=timeout)
+    try:
+        result = check_source(source, language=backend.name, timeout=timeout, theorem=theorem)
+    except ProverError as exc:
+        raise click.UsageError(str(exc)) from None
     if as_json:
         print_json(result.to_dict())
     else:

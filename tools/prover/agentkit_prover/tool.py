@@ -8,6 +8,7 @@ import agentkit
 from agentkit import ToolResult
 from agentkit_prover.backend import (
     DEFAULT_TIMEOUT,
+    NamedTheoremBackend,
     ProverError,
     backend_for_language,
     detect_backend,
@@ -19,12 +20,24 @@ MAX_TIMEOUT = 600.0
 
 
 def check_source(
-    source: str, *, language: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    source: str,
+    *,
+    language: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    theorem: str | None = None,
 ) -> ProofResult:
-    """Check proof text with the backend for ``language`` (or the one that recognizes it)."""
+    """Check proof text with the backend for ``language`` (or the one that recognizes it).
+
+    ``theorem``: a name the source must state and prove (Coq); without it, every
+    theorem the source states must be proved, and at least one must be stated.
+    """
     _check_timeout(timeout)
     backend = backend_for_language(language) if language else detect_backend(source)
-    return backend.check(source, timeout=timeout)
+    if theorem is None:
+        return backend.check(source, timeout=timeout)
+    if not isinstance(backend, NamedTheoremBackend):
+        raise ProverError(f"{backend.name} proofs have no named theorems; leave 'theorem' out")
+    return backend.check_theorem(source, theorem, timeout=timeout)
 
 
 def check_claim(
@@ -53,6 +66,7 @@ def check_proof(
     assumptions: list[str] | None = None,
     variables: dict[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    theorem: str | None = None,
 ) -> ToolResult:
     """Check a proof with a real checker (Coq's coqc, or the z3 SMT solver) and say why not.
 
@@ -60,8 +74,9 @@ def check_proof(
     the claim) or `claim` (checked with z3). The output's "status" is "proved",
     "refuted" (with a "counterexample"), "error" (see "errors": line, column, the failing
     "sentence" and the "goal" before it), "incomplete" (Admitted, admit or an axiom; see
-    "incomplete") or "unknown" (timeout, undecided, nothing to prove). The call succeeds
-    whenever the checker gave a verdict: read "status".
+    "incomplete") or "unknown" (timeout, undecided, nothing to prove). A Coq file is
+    "proved" only when every theorem it states is, as stated, in the compiled result and
+    rests on no axiom. The call succeeds whenever the checker gave a verdict: read "status".
 
     :param source: the whole proof file: Coq (.v) text, or SMT-LIB 2 text
     :param language: "coq" or "smt"; omit to detect it from the source
@@ -70,9 +85,10 @@ def check_proof(
     :param assumptions: with claim: facts taken as true, e.g. ["x > 0", "y > x"]
     :param variables: with claim: each variable's sort, e.g. {"x": "Int", "y": "Real"}
     :param timeout: seconds for the whole check (default 30)
+    :param theorem: with a Coq source: the name of a theorem it must state and prove
     """
     try:
-        result = _dispatch(source, language, claim, assumptions, variables, timeout)
+        result = _dispatch(source, language, claim, assumptions, variables, timeout, theorem)
     except ProverError as exc:
         return ToolResult.failure(str(exc))
     return ToolResult(ok=True, output=result.to_dict())
@@ -85,13 +101,16 @@ def _dispatch(
     assumptions: list[str] | None,
     variables: dict[str, str] | None,
     timeout: float,
+    theorem: str | None,
 ) -> ProofResult:
     if (source is None) == (claim is None):
         raise ProverError("check_proof: give exactly one of 'source' and 'claim'")
+    if claim is not None and theorem is not None:
+        raise ProverError("check_proof: 'theorem' names a theorem of a Coq 'source'")
     if claim is not None:
         if language is not None and backend_for_language(language).name != "smt":
             raise ProverError("check_proof: a 'claim' is checked with z3; leave language out")
         return check_claim(claim, assumptions=assumptions, variables=variables, timeout=timeout)
     if assumptions is not None or variables is not None:
         raise ProverError("check_proof: 'assumptions' and 'variables' go with 'claim'")
-    return check_source(cast(str, source), language=language, timeout=timeout)
+    return check_source(cast(str, source), language=language, timeout=timeout, theorem=theorem)

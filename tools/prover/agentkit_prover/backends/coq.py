@@ -92,7 +92,7 @@ def _check(session: CoqSession, source: str, timeout: float, theorem: str | None
     checked = audit(session, scanned, masked)
     claims = ClaimsCheck(finished=False)
     if checked.finished and checked.rejected is None:
-        claims = check_claims(session, scanned.claims)
+        claims = check_claims(session, scanned.claims, first=theorem)
     return _judge(base, scanned, checked, claims, theorem)
 
 

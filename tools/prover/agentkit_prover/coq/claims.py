@@ -34,7 +34,7 @@ from agentkit_prover.result import Gap, ProofError
 # Everything an Import brings but names: the file's notations must not read its statements.
 NAMES_ONLY = "-(notations, coercions, canonicals, hints, ltac.notations)"
 CLOSED = "Closed under the global context"
-MAX_RUNS = 4  # each run stops at the first claim that fails; later ones get another run
+MAX_RUNS = 4  # each run stops at the first claim that fails; the ones after get another
 CLEAN_FILE = (
     "a clean file (the file's imports, its names under the libraries', "
     "none of its notations or coercions)"
@@ -52,20 +52,24 @@ class ClaimsCheck:
     finished: bool = True  # False: the time ran out first
 
 
-def check_claims(session: CoqSession, claims: list[Claim]) -> ClaimsCheck:
-    """Check every claim against the compiled library (see the module doc)."""
+def check_claims(session: CoqSession, claims: list[Claim], first: str | None = None) -> ClaimsCheck:
+    """Check the claims against the compiled library (see the module doc).
+
+    Claims named ``first`` go first. Each run stops at a claim that fails; once one is
+    not the stated theorem the verdict is settled, and the rest are not looked at.
+    """
     result = ClaimsCheck()
     pending = []
-    for claim in claims:
+    for claim in sorted(claims, key=lambda claim: claim.name != first):
         if claim.statement is None:
             result.unread.append(f"cannot cut the statement of {claim.name} out of its sentence")
         else:
             pending.append(claim)
     for _ in range(MAX_RUNS):
-        if not pending:
+        if not pending or result.wrong or not result.finished:
             return result
         pending = _run(session, pending, result)
-    if pending:
+    if pending and not result.wrong:
         result.unread.append(f"ran out of checker runs before {pending[0].name} was checked")
     return result
 
