@@ -98,6 +98,10 @@ class SandboxPolicy:
     readonly_paths: tuple[str, ...] = ()  # extra host paths visible read-only, same path
     writable_paths: tuple[str, ...] = ()  # extra host paths visible and writable, same path
     env: tuple[tuple[str, str], ...] = ()  # the only environment the inside gets (+PATH, HOME)
+    # The command is the pid namespace's init (bubblewrap only): the processes it starts
+    # cannot stop, kill or signal it (the kernel drops signals an init has no handler
+    # for), so it can supervise code that must not reach it. It must reap orphans.
+    command_is_init: bool = False
 
     @classmethod
     def from_config(cls, **limit_overrides: Any) -> SandboxPolicy:
@@ -310,6 +314,8 @@ class Sandbox:
     def _bwrap_args(self, cwd: Path) -> list[str]:
         assert self.bwrap is not None
         args = [self.bwrap, "--die-with-parent", "--new-session", "--clearenv"]
+        if self.policy.command_is_init:
+            args.append("--as-pid-1")
         args += ["--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"]
         if not self.policy.network:
             args.append("--unshare-net")

@@ -152,7 +152,11 @@ def test_mutating_the_argument_is_reported(tmp_path):
         Target.function(code, "candidate"), reference=Target.function(code, "reference"), budget=5
     )
     assert result.found and result.input == [1, 0]
-    assert "changed its arguments" in result.error
+    assert result.error == "returned the same value but changed its argument xs to [0, 1]"
+    assert result.summary == (
+        "counterexample: candidate([1, 0]): returned the same value but changed its "
+        "argument xs to [0, 1]"
+    )
 
 
 def test_exact_comparison_is_python_equality_on_numbers_and_float_allows_a_tolerance(tmp_path):
@@ -225,7 +229,7 @@ def test_property_oracle(tmp_path):
         tmp_path,
         "sort.py",
         """
-        def is_sorted_permutation(xs, out):
+        def is_sorted_permutation(xs: list[int], out):
             return out == sorted(xs)
 
         def my_sort(xs: list[int]) -> list[int]:
@@ -471,12 +475,15 @@ def test_each_search_gets_workers_no_earlier_search_has_touched(tmp_path):
             return seen
     """,
     )
-    kwargs = {"reference": Target.function(code, "reference"), "budget": 1}
+    kwargs = {"reference": Target.function(code, "reference"), "budget": 2}
     first = refute(Target.function(code, "candidate"), **kwargs)
-    assert first.found  # within one search, the second input sees the first one's mark
+    # Within one search the second input sees the first one's mark; re-run alone on
+    # fresh workers it does not fail: state kept between inputs, not a counterexample.
+    assert not first.found and first.status == "untested"
+    assert "did not fail again on fresh workers" in first.notes[0]
     second = refute(Target.function(code, "candidate"), **kwargs)
     # A fresh /tmp: the same search again, not one whose very first input fails.
-    assert second.found and (second.input, second.tries) == (first.input, first.tries)
+    assert second.status == "untested" and second.notes == first.notes
 
 
 def test_a_special_value_failure_is_shrunk_to_the_smallest(tmp_path):
@@ -617,9 +624,13 @@ def test_code_that_forges_its_workers_answers_is_caught_not_obeyed(tmp_path):
         """
         import agentkit_refute._inside as inside
 
+        # From its loading on, every answer to a call is a forgery.
+        honest = inside._answer
+        inside._answer = lambda module, request, source: (
+            {"status": "ok"} if request["op"] == "call" else honest(module, request, source)
+        )
+
         def candidate(xs: list[int]) -> int:
-            # From the first call on, every answer of this process is a forgery.
-            inside._answer = lambda module, request, source: {"status": "ok"}
             return len(xs)
     """,
     )
@@ -628,6 +639,23 @@ def test_code_that_forges_its_workers_answers_is_caught_not_obeyed(tmp_path):
         Target.function(forger, "candidate"), reference=Target.function(good, "reference"), budget=3
     )
     assert result.found and result.kind == "crash" and "ProtocolError" in result.error
+
+    # Honest on the first call of a process only: never "not found", never a host error.
+    late = write(
+        tmp_path,
+        "late.py",
+        """
+        import agentkit_refute._inside as inside
+
+        def candidate(xs: list[int]) -> int:
+            inside._answer = lambda module, request, source: {"status": "ok"}
+            return len(xs)
+    """,
+    )
+    result = refute(
+        Target.function(late, "candidate"), reference=Target.function(good, "reference"), budget=3
+    )
+    assert result.status == "untested" and "ProtocolError" in result.notes[0]
 
     liar = write(
         tmp_path,

@@ -45,7 +45,7 @@ def write(tmp_path: Path, name: str, code: str) -> Path:
 
 def test_the_models_generator_finds_what_the_search_alone_misses(tmp_path, fake_openai):
     code = write(tmp_path, "needle.py", NEEDLE)
-    kwargs = {"reference": Target.function(code, "reference"), "budget": 2.0}
+    kwargs = {"reference": Target.function(code, "reference"), "budget": 5.0}
     alone = refute(Target.function(code, "candidate"), **kwargs)
     assert not alone.found  # the control: without the model, the budget is not enough
 
@@ -88,7 +88,7 @@ def test_cli_uses_the_configured_model_and_no_model_turns_it_off(tmp_path, fake_
         "AGENTKIT_MODEL": "fake-model",
     }
     args = [AGENTKIT, "refute", "needle.py", "--entry", "candidate"]
-    args += ["--reference", "needle.py:reference", "--budget", "2", "--json"]
+    args += ["--reference", "needle.py:reference", "--budget", "5", "--json"]
     shown = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     assert shown.returncode == 1, shown.stderr
     document = json.loads(shown.stdout)

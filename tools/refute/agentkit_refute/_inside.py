@@ -6,8 +6,21 @@ property, a generator) is loaded and run in a forked child, one per source file,
 answers one input at a time over a pipe. An input that runs past its time limit, or a
 child that dies (a crash, ``os._exit``, a segfault, the memory limit), costs that child
 only: it is killed, the input is reported as a timeout or a crash, and the next input
-gets a fresh child. Whole programs (stdin to stdout) run in a fresh fork per input, so
-no state carries from one input to the next.
+gets a fresh child. Whole programs (stdin to stdout) run in a fresh fork per input, and
+after each one every process it left is killed and the scratch places (the working
+directory, the temporary directories) are emptied, so nothing carries from one input to
+the next.
+
+Why user code cannot reach its supervisor: every child closes every descriptor but its
+own two pipes (the supervisor's protocol descriptors to the host never reach user code);
+the supervisor is not dumpable (no ptrace, no ``/proc/PID/fd`` or ``mem`` of it); and
+under bubblewrap it is the pid namespace's init, to which the kernel delivers no signal
+from inside the namespace that it has no handler for (no SIGSTOP, no SIGKILL). Whatever
+the children do, the host still checks every reply it gets (see executor.py).
+
+Each batch call gets ``until``, the seconds left of the search's budget: no input starts
+after it, an input's limit never runs past it, and an input cut short by it is reported
+as ``cut`` (not run), never as a timeout.
 
 Only the standard library and :mod:`agentkit_refute.values` are imported here.
 """
@@ -23,6 +36,7 @@ import os
 import random
 import select
 import signal
+import stat
 import sys
 import time
 import types
@@ -33,7 +47,10 @@ from agentkit_refute.values import decode, encode
 
 OUTPUT_LIMIT = 1 << 20
 PR_SET_DUMPABLE = 4
+SWEEP_ROUNDS = 20  # kill-and-look rounds for processes a program left behind
 _children: dict[str, _Child] = {}
+_tracked: set[int] = set()  # pids this supervisor forked and has not waited for yet
+_exited: dict[int, int] = {}  # wait statuses of tracked pids reaped early
 
 
 def _untraceable() -> None:
@@ -50,6 +67,9 @@ def _untraceable() -> None:
 
 
 _untraceable()
+# As the namespace's init, a signal without a handler cannot be sent to it from inside:
+# Python's own SIGINT handler would let a child raise KeyboardInterrupt here.
+signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 # -- the functions the engine calls (through the worker) ---------------------------------
@@ -66,30 +86,62 @@ def call_batch(
     entry: str,
     inputs: list[Any],
     limit: float,
+    until: float,
     stop_on_timeout: bool = False,
 ) -> list[dict[str, Any]]:
-    """``entry(*args)`` for each encoded args list, ``limit`` seconds each; one outcome each."""
+    """``entry(*args)`` for each encoded args list, ``limit`` seconds each, within
+    ``until`` seconds in all; with ``stop_on_timeout``, nothing after a timeout."""
     child = _child(source, filename)
-    return [
-        child.ask({"op": "call", "entry": entry, "args": args}, timeout=limit) for args in inputs
-    ]
+    requests = ({"op": "call", "entry": entry, "args": args} for args in inputs)
+    return _within(until, limit, requests, child.ask, stop_on_timeout)
 
 
 def generate_batch(
-    source: str, filename: str, entry: str, draws: list[list[int]], limit: float
+    source: str, filename: str, entry: str, draws: list[list[int]], limit: float, until: float
 ) -> list[dict[str, Any]]:
     """``entry(random.Random(seed), size)`` for each ``[seed, size]``."""
     child = _child(source, filename)
-    return [
-        child.ask({"op": "generate", "entry": entry, "seed": seed, "size": size}, timeout=limit)
-        for seed, size in draws
-    ]
+    requests = (
+        {"op": "generate", "entry": entry, "seed": seed, "size": size} for seed, size in draws
+    )
+    return _within(until, limit, requests, child.ask)
 
 
-def program_batch(source: str, filename: str, stdins: list[str], limit: float) -> list[dict]:
+def program_batch(
+    source: str, filename: str, stdins: list[str], limit: float, until: float
+) -> list[dict]:
     """Run a whole program once per stdin text, each in a fresh fork, ``limit`` seconds each."""
     code = compile(source, filename, "exec")
-    return [_run_program(code, filename, text, limit) for text in stdins]
+    return _within(
+        until,
+        limit,
+        iter(stdins),
+        lambda text, timeout: _run_program(code, filename, text, timeout),
+    )
+
+
+def _within(
+    until: float,
+    limit: float,
+    requests: typing.Iterator[Any],
+    run: typing.Callable[[Any, float], dict[str, Any]],
+    stop_on_timeout: bool = False,
+) -> list[dict[str, Any]]:
+    """``run(request, limit)`` for each request until ``until`` seconds have passed."""
+    deadline = time.monotonic() + until
+    replies: list[dict[str, Any]] = []
+    for request in requests:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            replies.append({"status": "cut"})
+            break
+        reply = run(request, min(limit, left))
+        if reply["status"] == "timeout" and left < limit:
+            reply = {"status": "cut"}  # the budget ran out, not the input's own limit
+        replies.append(reply)
+        if reply["status"] == "cut" or (stop_on_timeout and reply["status"] == "timeout"):
+            break
+    return replies
 
 
 # -- the supervisor's view of a child ---------------------------------------------------
@@ -106,6 +158,9 @@ class _Child:
         if not self.pid:
             self._fork()
         started = time.monotonic()
+        if self.buffer:
+            self.kill()  # an answer to no question: not the protocol, so not an answer
+            return {"status": "error", "error": "ProtocolError: it answered before it was asked"}
         try:
             os.write(self.requests, json.dumps(request).encode() + b"\n")
         except OSError:  # it died after its last answer
@@ -116,52 +171,17 @@ class _Child:
             self.kill()
             return {"status": "timeout", "seconds": time.monotonic() - started}
         if not line:
-            return {
-                "status": "crash",
-                "error": self._death(),
-                "seconds": time.monotonic() - started,
-            }
+            _kill_group(self.pid)
+            death = self._death()
+            _sweep()
+            return {"status": "crash", "error": death, "seconds": time.monotonic() - started}
         return _reply(line)
-
-    def ask_many(
-        self, request: dict[str, Any], field: str, values: list[Any], timeout: float
-    ) -> list[dict[str, Any]]:
-        """``request`` for each value (as ``field``), answered in a stream; stops early
-        at the first input that times out or kills the child (its reply is the last)."""
-        if not self.pid:
-            self._fork()
-        started = time.monotonic()
-        try:
-            os.write(
-                self.requests,
-                json.dumps({**request, "many": field, field: values}).encode() + b"\n",
-            )
-        except OSError:
-            return [{"status": "crash", "error": self._death(), "seconds": 0.0}]
-        replies = []
-        while len(replies) < len(values):
-            line = self._read_line(started + timeout)
-            if line is None:
-                self.kill()
-                return [*replies, {"status": "timeout", "seconds": time.monotonic() - started}]
-            if not line:
-                return [
-                    *replies,
-                    {
-                        "status": "crash",
-                        "error": self._death(),
-                        "seconds": time.monotonic() - started,
-                    },
-                ]
-            replies.append(_reply(line))
-            started = time.monotonic()
-        return replies
 
     def kill(self) -> None:
         if self.pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
+            _kill_group(self.pid)
             self._death()
+            _sweep()
 
     def _fork(self) -> None:
         request_r, request_w = os.pipe()
@@ -170,7 +190,9 @@ class _Child:
         if pid == 0:
             os.close(request_w)
             os.close(reply_r)
+            _enter_child(request_r, reply_w)
             _serve(self.source, self.filename, request_r, reply_w)  # never returns
+        _tracked.add(pid)
         os.close(request_r)
         os.close(reply_w)
         self.pid, self.requests, self.replies, self.buffer = pid, request_w, reply_r, b""
@@ -193,7 +215,7 @@ class _Child:
         for fd in (self.requests, self.replies):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        _, status = os.waitpid(pid, 0)
+        status = _wait(pid)
         if os.WIFSIGNALED(status):
             number = os.WTERMSIG(status)
             return f"killed by signal {number} ({signal.Signals(number).name})"
@@ -232,7 +254,6 @@ def _child(source: str, filename: str) -> _Child:
 
 def _serve(source: str, filename: str, requests: int, replies: int) -> None:
     """Load the source, then answer requests until the pipe closes. Runs in the child."""
-    _quiet()
     reply_file = os.fdopen(replies, "wb", buffering=0)
     try:
         module = _load(source, filename)
@@ -262,8 +283,9 @@ def _answer(module: types.ModuleType, request: dict[str, Any], source: str) -> d
         args = decode(request["args"], lambda name: _dataclass(module, name))
         before = encode(args)
         result = function(*args)
+        output = encode(result)  # first: drawing a generator runs its body, which may mutate
         after = encode(args)
-        reply = {"status": "ok", "output": encode(result), "seconds": _since(started)}
+        reply = {"status": "ok", "output": output, "seconds": _since(started)}
         if after != before:
             reply["args_after"] = after
         return reply
@@ -314,6 +336,119 @@ def _quiet() -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
+
+
+def _enter_child(*keep: int) -> None:
+    """A fresh child's first steps: its own process group, output to nowhere, and no
+    descriptor but 0-2 and ``keep`` (the supervisor's, to the host above all)."""
+    os.setpgid(0, 0)
+    _quiet()
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, os.sysconf("SC_OPEN_MAX"))
+
+
+# -- what children leave behind ---------------------------------------------------------
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL a child and its process group (what it started and did not move away)."""
+    for kill in (os.killpg, os.kill):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            kill(pid, signal.SIGKILL)
+
+
+def _wait(pid: int) -> int:
+    """The wait status of a child this supervisor forked (reaped now, or earlier)."""
+    _tracked.discard(pid)
+    if pid in _exited:
+        return _exited.pop(pid)
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        return _exited.pop(pid, 0)
+
+
+def _reap() -> None:
+    """Reap every exited child: as the namespace's init, orphans are ours to reap, or
+    their zombies would count against the sandbox's process limit."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if pid in _tracked:
+            _exited[pid] = status
+
+
+def _sweep() -> None:
+    """Kill every process of this sandbox that no live child owns.
+
+    Only as the namespace's init (under bubblewrap), where every other process in sight
+    is user code of this worker; elsewhere killing process groups is all we can do. A
+    process that forks while it is killed is found again in the next round.
+    """
+    if os.getpid() != 1:
+        return
+    for _ in range(SWEEP_ROUNDS):
+        _reap()
+        parents = _parents()
+        owned = {child.pid for child in _children.values() if child.pid}
+        while more := {pid for pid, ppid in parents.items() if ppid in owned} - owned:
+            owned |= more
+        strays = set(parents) - owned - {1}
+        if not strays:
+            return
+        for pid in strays:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+    _reap()
+
+
+def _parents() -> dict[int, int]:
+    """pid -> parent pid of every live process in this pid namespace."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as file:
+                fields = file.read().rpartition(b")")[2].split()
+        except OSError:
+            continue
+        if fields and fields[0] not in (b"Z", b"X"):
+            parents[int(entry)] = int(fields[1])
+    return parents
+
+
+def _wipe_scratch() -> None:
+    """Empty the places a program may write to: the working directory, the temporary
+    directory, and (private to this sandbox only under bubblewrap) /tmp and /dev/shm."""
+    places = {os.getcwd(), os.environ.get("TMPDIR", "")}
+    if os.getpid() == 1:
+        places |= {"/tmp", "/dev/shm"}
+    for place in filter(None, places):
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(place):
+                _remove(entry.path)
+
+
+def _remove(path: str) -> None:
+    """Delete ``path`` (never following a symlink), even where the program took away
+    the write permission of a directory it made."""
+    with contextlib.suppress(OSError):
+        info = os.lstat(path)
+        if not stat.S_ISDIR(info.st_mode):
+            os.unlink(path)
+            return
+        os.chmod(path, 0o700)
+        for entry in os.scandir(path):
+            _remove(entry.path)
+        os.rmdir(path)
 
 
 # -- type descriptions ------------------------------------------------------------------
@@ -455,24 +590,40 @@ def _run_program(code: types.CodeType, filename: str, stdin: str, timeout: float
     pid = os.fork()
     if pid == 0:
         os.close(reply_r)
-        _quiet()
+        _enter_child(reply_w)
         reply = _program_outcome(code, filename, stdin)
         with os.fdopen(reply_w, "wb") as out:
             out.write(json.dumps(reply).encode())
         os._exit(0)
+    _tracked.add(pid)
     os.close(reply_w)
     data, timed_out = _read_all(reply_r, started + timeout)
     os.close(reply_r)
-    if timed_out:
-        os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
+    _kill_group(pid)  # it answered or it ran out of time: either way, it is done
+    status = _wait(pid)
     seconds = time.monotonic() - started
+    _sweep()
+    _wipe_scratch()
     if timed_out:
         return {"status": "timeout", "seconds": seconds}
     if not data:
         cause = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "no reply"
         return {"status": "crash", "error": f"the program died ({cause})", "seconds": seconds}
-    return json.loads(data)
+    return _program_reply(data)
+
+
+def _program_reply(data: bytes) -> dict[str, Any]:
+    """The program child's answer as far as it is one (the program shares the child)."""
+    try:
+        reply = json.loads(data)
+    except ValueError:
+        reply = None
+    if isinstance(reply, dict) and (
+        (reply.get("status") == "ok" and isinstance(reply.get("output"), str))
+        or (reply.get("status") == "error" and isinstance(reply.get("error"), str))
+    ):
+        return reply
+    return {"status": "error", "error": "ProtocolError: the program wrote to its reply pipe"}
 
 
 def _program_outcome(code: types.CodeType, filename: str, stdin: str) -> dict[str, Any]:

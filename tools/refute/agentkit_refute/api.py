@@ -15,7 +15,7 @@ from agentkit.worker import WorkerError
 from agentkit_refute import domain, model_generator
 from agentkit_refute.compare import MODES, Mode
 from agentkit_refute.executor import Executor, Oracle, Verdict
-from agentkit_refute.search import MODEL_SIZES, RefuteResult, Search
+from agentkit_refute.search import MODEL_SIZES, STALLED_SHARE, RefuteResult, Search
 from agentkit_refute.targets import RefuteError, Target
 from agentkit_refute.values import decode_seed, encode
 
@@ -32,6 +32,7 @@ def refute(
     generator: Target | None = None,
     validator: Target | None = None,
     checker: Target | None = None,
+    signature: Target | None = None,
     seeds: Sequence[Any] = (),
     strategy: SearchStrategy[Any] | None = None,
     budget: float = DEFAULT_BUDGET,
@@ -78,16 +79,25 @@ def refute(
         oracle.precondition = validator
     started = time.monotonic()
     try:
-        executor = Executor(subject, oracle, timeout=timeout, user_generator=generator is not None)
+        executor = Executor(
+            subject,
+            oracle,
+            timeout=timeout,
+            user_generator=generator is not None,
+            model_generator=model is not None,
+        )
     except WorkerError as exc:
         raise RefuteError(f"the sandbox did not start: {exc}") from exc
     try:
-        _check_helpers(executor, [oracle.prop, oracle.checker, validator, generator])
-        params, arity = (
-            (None, 0)
+        _check_helpers(executor, [oracle.prop, oracle.checker, validator, generator, signature])
+        params, arity, names = (
+            (None, 0, [])
             if programs
-            else _parameters(executor, subject, oracle, list(seeds), generator or strategy)
+            else _parameters(
+                executor, subject, oracle, list(seeds), generator or strategy, signature
+            )
         )
+        executor.names = names
         propose = None
         if model is not None:
             propose = _proposer(
@@ -111,20 +121,12 @@ def refute(
             random_seed=random_seed,
             propose=propose,
         )
-        smallest, first = search.run()
+        outcome = search.run()
     except WorkerError as exc:
         raise RefuteError(f"the search stopped: {exc}") from exc
     finally:
         executor.close()
-    return _result(
-        mode,
-        subject.entry or "",
-        smallest,
-        first,
-        executor.tries,
-        time.monotonic() - started,
-        search.searched(),
-    )
+    return _result(mode, subject.entry or "", outcome, search, executor, time.monotonic() - started)
 
 
 def _check_helpers(executor: Executor, helpers: list[Target | None]) -> None:
@@ -132,7 +134,7 @@ def _check_helpers(executor: Executor, helpers: list[Target | None]) -> None:
     a wrong name would otherwise fail on every input, as if the candidate had."""
     for helper in helpers:
         if helper is not None:
-            _require_loaded(helper, executor.describe(helper, on_subject=False))
+            _require_loaded(helper, executor.describe(helper, side="oracle"))
 
 
 def _require_loaded(target: Target, described: dict[str, Any]) -> None:
@@ -154,7 +156,7 @@ def _proposer(
 ) -> model_generator.Proposer:
     example = None
     if generator is not None:  # show the model what a valid stdin looks like
-        made = executor.generate(generator, [[0, 3]])[0]
+        made = executor.generate(generator, [[0, 3]], side="oracle")[0]
         example = made["output"] if made["status"] == "ok" else None
     return model_generator.proposer(
         model,
@@ -187,49 +189,93 @@ def _mode(
 
 
 def _parameters(
-    executor: Executor, subject: Target, oracle: Oracle, seeds: list[Any], other_source: Any
-) -> tuple[list[dict] | None, int]:
-    """The input domain and the number of arguments: the reference's type hints, else
-    the subject's, else the seeds'; None when only ``other_source`` (a generator or a
-    strategy) can make inputs.
+    executor: Executor,
+    subject: Target,
+    oracle: Oracle,
+    seeds: list[Any],
+    other_source: Any,
+    signature: Target | None,
+) -> tuple[list[dict] | None, int, list[str]]:
+    """The input domain, the number of arguments and their names.
 
-    Also picks up a ``precondition`` function defined beside the reference (or beside
-    the candidate, in property mode) that filters invalid inputs.
+    The domain comes from what judges the code, never from the code under suspicion:
+    the reference's type hints, else a ``signature`` given with the problem, else the
+    property's hint for its input, else the seeds; None when only ``other_source`` (a
+    generator or a strategy) can make inputs. A candidate could otherwise narrow its
+    own search (``xs: Literal[(1, 2, 3)]``) to the inputs it gets right. Its hints are
+    read for its number of arguments and their names only, and the constants it uses
+    are tried early (they add inputs, never take any away). A witness predicate is the
+    specification itself: its hints are the domain.
+
+    Also picks up a ``precondition`` function defined beside the reference.
     """
-    typed_by, on_subject = (oracle.reference, False) if oracle.reference else (subject, True)
-    assert typed_by is not None
+    judges = [t for t in (oracle.reference, signature, oracle.prop) if t is not None]
+    typed_by = subject if oracle.mode == "witness" or not judges else judges[0]
     with concurrent.futures.ThreadPoolExecutor(2) as both:  # two workers: no need to queue
-        typed = both.submit(executor.describe, typed_by, on_subject=on_subject)
-        untyped = None if on_subject else both.submit(executor.describe, subject, on_subject=True)
-        info = typed.result()
-        subject_info = untyped.result() if untyped else {}
+        untyped = both.submit(executor.describe, subject, side="subject")
+        typed = (
+            None if typed_by is subject else both.submit(executor.describe, typed_by, side="oracle")
+        )
+        subject_info = untyped.result()
+        info = typed.result() if typed else subject_info
+    _require_loaded(subject, subject_info)
     _require_loaded(typed_by, info)
-    if subject_info:
-        _require_loaded(subject, subject_info)
+    own = _checked_params(subject_info.get("params"), subject)
+    if oracle.mode == "witness":
+        own = own[:1]  # the searched input; the other parameters keep their defaults
     if (
         oracle.reference
         and oracle.precondition is None
         and "precondition" in info.get("functions", [])
     ):
         oracle.precondition = Target(typed_by.source, typed_by.filename, "precondition")
-    params = _checked_params(info.get("params"), typed_by)
+    if typed_by is subject and oracle.mode != "witness":
+        params = [{"name": p["name"]} for p in own]  # no trusted types
+    elif typed_by is oracle.prop:
+        params = _property_params(_checked_params(info.get("params"), typed_by), own)
+    else:
+        params = _checked_params(info.get("params"), typed_by)
     if oracle.mode == "witness":
-        params = params[:1]  # the searched input; the other parameters keep their defaults
+        params = params[:1]
+    names = [p["name"] for p in params]
     missing = [p["name"] for p in params if "type" not in p or p["type"]["t"] == "unsupported"]
     if missing and not seeds:
         if other_source is not None:
-            return None, len(params)
-        raise RefuteError(
-            f"{typed_by.filename}: {typed_by.entry}() has no usable type hint for "
-            f"{', '.join(missing)}: add hints, or give example inputs (--seeds FILE.json) "
-            "or an input generator (--generator)"
-        )
+            return None, len(params), names
+        raise RefuteError(_no_domain(typed_by, subject, missing))
     types = _learned_from_seeds(seeds, len(params)) if missing else [p["type"] for p in params]
     literals: dict[str, list[Any]] = {}
-    for described in (info, subject_info):  # the reference's constants, then the subject's
+    for described in (info, subject_info):  # the judge's constants, then the subject's
         for kind, values in _checked_literals(described.get("literals")).items():
             literals[kind] = [*literals.get(kind, []), *values]
-    return domain.with_literals(types, literals), len(params)
+    return domain.with_literals(types, literals), len(params), names
+
+
+def _property_params(prop_params: list[dict], own: list[dict]) -> list[dict]:
+    """The candidate's parameters, typed by the property's hint for its input (its first
+    parameter): the argument itself, or a tuple of all of them."""
+    hint = prop_params[0].get("type") if prop_params else None
+    if hint and len(own) == 1:
+        return [{"name": own[0]["name"], "type": hint}]
+    if hint and hint["t"] == "tuple" and len(hint["items"]) == len(own):
+        return [{"name": p["name"], "type": t} for p, t in zip(own, hint["items"], strict=True)]
+    return [{"name": p["name"]} for p in own]
+
+
+def _no_domain(typed_by: Target, subject: Target, missing: list[str]) -> str:
+    """One line saying where the inputs' types must come from."""
+    if typed_by is subject and subject.kind == "function":
+        return (
+            f"{subject.filename}: nothing says what inputs {subject.entry}() takes, and the "
+            "code under test does not choose its own inputs: give a --reference, annotate "
+            "the property's first parameter (the input), or give --seeds FILE.json or a "
+            "--generator"
+        )
+    return (
+        f"{typed_by.filename}: {typed_by.entry}() has no usable type hint for "
+        f"{', '.join(missing)}: add hints, or give example inputs (--seeds FILE.json) "
+        "or an input generator (--generator)"
+    )
 
 
 def _checked_params(raw: Any, typed_by: Target) -> list[dict]:
@@ -302,35 +348,94 @@ def _as_args(seed: Any, params: list[dict] | None, arity: int) -> tuple[Any, ...
 def _result(
     mode: str,
     entry: str,
-    smallest: Verdict | None,
-    first: Verdict | None,
-    tries: int,
+    outcome: tuple[Verdict | None, Verdict | None],
+    search: Search,
+    executor: Executor,
     seconds: float,
-    searched: dict,
 ) -> RefuteResult:
-    if smallest is None or first is None:
+    smallest, first = outcome
+    notes = [_not_reproduced(entry, v, status) for v, status in search.unconfirmed]
+    notes += sorted(executor.comparison_notes)
+    common: dict[str, Any] = {
+        "mode": mode,
+        "tries": executor.tries,
+        "seconds": round(seconds, 3),
+        "searched": search.searched(),
+        "notes": notes,
+        "first_failure_seconds": (
+            None if search.first_failure_seconds is None else round(search.first_failure_seconds, 3)
+        ),
+    }
+    if smallest is not None and first is not None:
+        return RefuteResult(
+            found=True,
+            status="found",
+            kind=smallest.kind,
+            input=_shown_input(smallest.input),
+            original_input=_shown_input(first.input),
+            expected=smallest.expected,
+            actual=smallest.actual,
+            error=smallest.error,
+            summary=_found(mode, entry, smallest),
+            **common,
+        )
+    reason = _untested(search, executor)
+    if reason:
         return RefuteResult(
             found=False,
-            mode=mode,  # type: ignore[arg-type]
-            tries=tries,
-            seconds=round(seconds, 3),
-            searched=searched,
-            summary=_nothing_found(mode, tries, searched),
+            status="untested",
+            reason=reason,
+            summary=f"untested: {reason}",
+            **common,
         )
     return RefuteResult(
-        found=True,
-        mode=mode,  # type: ignore[arg-type]
-        kind=smallest.kind,
-        input=_shown_input(smallest.input),
-        original_input=_shown_input(first.input),
-        expected=smallest.expected,
-        actual=smallest.actual,
-        error=smallest.error,
-        tries=tries,
-        seconds=round(seconds, 3),
-        searched=searched,
-        summary=_found(mode, entry, smallest),
+        found=False,
+        status="not_found",
+        summary=_nothing_found(mode, executor.tries, search.searched()),
+        **common,
     )
+
+
+def _untested(search: Search, executor: Executor) -> str | None:
+    """Why too little was tested to say "not found", or None.
+
+    Nothing tested at all (every input invalid, not comparable, or never run), or the
+    candidate's workers stuck for much of the budget, is not a search that found nothing.
+    """
+    counts = search.counts
+    if search.unconfirmed:
+        failed = [v for v, status in search.unconfirmed if status != "untested"]
+        if failed:
+            return (
+                f"{len(failed)} failing input(s) did not fail again when re-run alone on "
+                "fresh workers (state kept between inputs, or a flaky candidate); see the notes"
+            )
+        return "a failure was seen, but the budget ran out before it could be re-run"
+    if executor.stalled > search.budget * STALLED_SHARE:
+        return (
+            f"the candidate's worker was stuck for {executor.stalled:.1f} s of the "
+            f"{search.budget:g} s budget; only {executor.tries} inputs ran"
+        )
+    if executor.tries:
+        return None
+    if executor.not_comparable:
+        return max(executor.not_comparable, key=executor.not_comparable.__getitem__)
+    invalid, untested = counts.get("invalid", 0), counts.get("untested", 0)
+    if invalid:
+        return (
+            f"all {invalid} inputs were invalid (the reference, the precondition or the "
+            "validator rejected them)"
+        )
+    if untested:
+        return f"no input could run within the {search.budget:g} s budget"
+    return "no input could be made (the seeds, the generator or the types gave none)"
+
+
+def _not_reproduced(entry: str, verdict: Verdict, status: str) -> str:
+    what = _found("differential", entry, verdict).removeprefix("counterexample: ")
+    if status == "untested":
+        return f"seen once but not re-run (no time left): {what}"
+    return f"seen once and did not fail again on fresh workers: {what}"
 
 
 def _shown_input(value: Any) -> Any:
@@ -365,7 +470,9 @@ def _found(mode: str, entry: str, verdict: Verdict) -> str:
         "timeout": f"it did not finish: {verdict.error}",
     }[verdict.kind or "wrong_output"]
     if verdict.kind == "wrong_output" and verdict.error:
-        detail += f" ({verdict.error})"
+        # Equal outputs that failed (changed arguments, a checker) say why in words only.
+        same = verdict.expected == verdict.actual
+        detail = verdict.error if same else f"{detail} ({verdict.error})"
     return f"counterexample: {shown}: {detail}"
 
 

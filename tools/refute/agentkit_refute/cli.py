@@ -17,8 +17,12 @@ from agentkit_refute.search import RefuteResult
 from agentkit_refute.targets import RefuteError, Target
 
 EPILOG = """\b
-Exit status: 0 when nothing was found (which is not a proof of correctness),
-1 when a counterexample (or a witness) was found, 2 for a bad request.
+Exit status:
+  0  not found: inputs were tested and none failed (this is not a proof)
+  1  found: a counterexample (or a witness) that failed again on fresh workers
+  2  untested (too little could be tested to say anything: every input invalid,
+     outputs that cannot be compared, a worker stuck; one line says why),
+     or a bad request
 \b
 Examples:
   agentkit refute buggy.py --reference good.py --entry median
@@ -26,6 +30,9 @@ Examples:
   agentkit refute --witness puzzle.py:solves --budget 30
   agentkit refute cand.py --stdin --reference ref.py --generator gen.py --validator val.py
 """
+
+
+EXIT_STATUS = {"not_found": 0, "found": 1, "untested": 2}
 
 
 @click.command(name="refute", epilog=EPILOG)
@@ -95,7 +102,9 @@ def refute_command(candidate: str | None, entry: str | None, **options: Any) -> 
         print_json(result.model_dump(mode="json"))
     else:
         _print_human(result)
-    raise SystemExit(1 if result.found else 0)
+    if result.status == "untested":
+        click.echo(f"Error: untested: {result.reason}", err=True)
+    raise SystemExit(EXIT_STATUS[result.status])
 
 
 def _request(candidate: str | None, entry: str | None, **options: Any) -> dict[str, Any]:
@@ -200,5 +209,7 @@ def _print_human(result: RefuteResult) -> None:
         and k in ("seeds", "special", "small", "generated", "model", "random", "shrink")
     )
     click.echo(f"  {result.tries} inputs in {result.seconds:.2f} s ({phases})")
+    for note in result.notes:
+        click.echo(f"  note: {note}")
     for note in result.searched.get("model_notes", []):
         click.echo(f"  model: {note}")

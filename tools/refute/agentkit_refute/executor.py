@@ -1,34 +1,49 @@
-"""Judging inputs: run them in the sandbox and decide pass, fail or invalid.
+"""Judging inputs: run them in the sandbox and decide pass, fail, invalid or untested.
 
-Two sandboxed workers, never one: the *subject* runs the code under suspicion (the
-candidate, or the predicate of a witness search) and the *oracle* runs the code that
-judges it (the reference, the property, the checker, the generator, the validator, a
-precondition). Model-written code therefore cannot reach the code that grades it.
+Sandboxed workers of three kinds, never shared: the *subject* runs the code under
+suspicion (the candidate, or the predicate of a witness search); the *oracle* runs the
+code that judges it (the reference, the property, the checker, the user's generator,
+the validator, a precondition); the *generator* runs a model's input generators, which
+are model-written code too and must not reach either of the others. Each worker is a
+sandbox of its own: its own uid and pid namespace, so none can see or signal another.
+
+Everything the subject's worker sends is the candidate's word, and is checked here
+before it is used: a reply that does not match the protocol (a missing answer, an
+unreadable output, a claim that the budget ran out when it did not) is a crash of the
+candidate, never an error of the host and never a skipped input. Time is the host's:
+every call gets the seconds left of the budget, and a worker that does not answer
+within them (and a short grace) is killed and replaced, its inputs left untested.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import math
 import threading
+import time
 from typing import Any, Literal
 
 from agentkit.sandbox import SandboxPolicy, bwrap_path
-from agentkit.worker import FreshWorkers, SandboxedWorker
-from agentkit_refute.compare import Mode, same_output, same_text
-from agentkit_refute.targets import Target
+from agentkit.worker import FreshWorkers, SandboxedWorker, WorkerError, WorkerTimeout
+from agentkit_refute.compare import Mode, comparable, notes, same_output, same_text
+from agentkit_refute.targets import RefuteError, Target
 from agentkit_refute.values import decode, encode
 
 Kind = Literal["wrong_output", "crash", "timeout"]
+Side = Literal["subject", "oracle", "generator"]
 INSIDE = "agentkit_refute._inside"
 MIN_QUICK_TIMEOUT = 0.25  # a first, short time limit; a timeout is then confirmed at the full one
+MIN_REFERENCE_LIMIT = 0.5  # the reference's adapted limit never goes below this
+GRACE = 0.5  # seconds a worker may answer after the time it was given, before it is killed
+STATUSES = ("ok", "error", "timeout", "crash", "cut")
 
 
 @dataclasses.dataclass
 class Verdict:
-    """What one input showed."""
+    """What one input showed. ``untested``: it did not run (the budget ran out)."""
 
-    status: Literal["pass", "fail", "invalid"]
+    status: Literal["pass", "fail", "invalid", "untested"]
     input: Any = None  # an args tuple, or a stdin text
     kind: Kind | None = None
     expected: str | None = None
@@ -54,49 +69,79 @@ class Executor:
     """Runs inputs through the subject and the oracle workers, in batches."""
 
     def __init__(
-        self, subject: Target, oracle: Oracle, *, timeout: float, user_generator: bool = False
+        self,
+        subject: Target,
+        oracle: Oracle,
+        *,
+        timeout: float,
+        user_generator: bool = False,
+        names: list[str] | None = None,
+        quick: bool = True,
+        model_generator: bool = False,
     ) -> None:
         """``user_generator``: the user's generator will run (on the oracle side, so the
-        witness mode needs that worker for it too)."""
+        witness mode needs that worker for it too). ``names``: the parameters' names,
+        for messages. ``quick=False``: every input at the full time limit, as the final
+        confirmation of a counterexample runs."""
         self.subject, self.oracle, self.timeout = subject, oracle, timeout
+        self.names, self.quick, self.user_generator = names, quick, user_generator
         needs_oracle = (
             oracle.mode != "witness" or oracle.precondition or oracle.validator or user_generator
         )
-        self._subject_source = fresh_workers("refute-subject")
-        self._oracle_source = fresh_workers("refute-oracle") if needs_oracle else None
+        sides: list[Side] = ["subject", "oracle"] if needs_oracle else ["subject"]
+        self._workers: dict[Side, SandboxedWorker] = {}
         with concurrent.futures.ThreadPoolExecutor(2) as starting:
-            subject_worker = starting.submit(self._subject_source.take)
-            oracle_worker = (
-                starting.submit(self._oracle_source.take) if self._oracle_source else None
-            )
-            self.subject_worker = subject_worker.result()
-            self.oracle_worker = oracle_worker.result() if oracle_worker else None
+            taken = {side: starting.submit(fresh_workers(side).take) for side in sides}
+            self._workers = {side: future.result() for side, future in taken.items()}
         self.tries = 0
+        self.deadline = math.inf  # monotonic; set by the search for each of its phases
         self.confirm_timeouts = True  # off while shrinking; the final answer is confirmed
+        self.stalled = 0.0  # seconds the subject's workers were stuck and then replaced
+        self.not_comparable: dict[str, int] = {}  # why outputs could not be compared: count
+        self.comparison_notes: set[str] = set()
         self._slowest_reference = 0.0  # seconds, over every input so far
         self._side = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="refute-oracle")
+        self._starting: dict[Side, concurrent.futures.Future[SandboxedWorker]] = {}
+        if model_generator:
+            self._starting["generator"] = self._side.submit(fresh_workers("generator").take)
 
     def close(self) -> None:
-        """Retire both workers: killed, and replaced by spares, in the background."""
+        """Retire the workers: killed, and replaced by spares, in the background."""
         self._side.shutdown(wait=False)
-        self._subject_source.retire(self.subject_worker)
-        if self._oracle_source is not None and self.oracle_worker is not None:
-            self._oracle_source.retire(self.oracle_worker)
+        for side, starting in self._starting.items():
+            starting.add_done_callback(lambda done, side=side: _retire(side, done))
+        for side, worker in self._workers.items():
+            fresh_workers(side).retire(worker)
+        self._workers, self._starting = {}, {}
+
+    def fresh(self) -> Executor:
+        """An executor like this one on never-used workers, at full time limits: the
+        re-run that confirms a counterexample before it is reported."""
+        again = Executor(
+            self.subject,
+            self.oracle,
+            timeout=self.timeout,
+            user_generator=self.user_generator,
+            names=self.names,
+            quick=False,
+        )
+        again.deadline = self.deadline
+        return again
 
     # -- primitives ----------------------------------------------------------------
 
-    def describe(self, target: Target, *, on_subject: bool) -> dict[str, Any]:
-        worker = self.subject_worker if on_subject else self._oracle()
-        reply = worker.call(
-            "describe",
-            timeout=60,
-            source=target.source,
-            filename=target.filename,
-            entry=target.entry,
+    def describe(self, target: Target, *, side: Side) -> dict[str, Any]:
+        reply = self._call(
+            side, "describe", 60, source=target.source, filename=target.filename, entry=target.entry
         )
+        if not isinstance(reply, dict) or reply.get("status") not in ("ok", "error"):
+            return {"status": "error", "error": "ProtocolError: not a description"}
         if reply["status"] != "ok":
-            return reply
-        return {"status": "ok", **reply["description"]}
+            return {"status": "error", "error": str(reply.get("error"))[:2000]}
+        described = reply.get("description")
+        if not isinstance(described, dict):
+            return {"status": "error", "error": "ProtocolError: not a description"}
+        return {"status": "ok", **described}
 
     def call(
         self,
@@ -104,39 +149,38 @@ class Executor:
         inputs: list[Any],
         *,
         timeout: float,
-        on_subject: bool,
+        side: Side,
         stop_on_timeout: bool = False,
     ) -> list[dict]:
-        """``target``'s function on each encoded argument list, ``timeout`` seconds each."""
+        """``target``'s function on each encoded argument list, ``timeout`` seconds each;
+        one checked reply per input (``cut`` for those that did not run)."""
         return self._batch(
             "call_batch",
             target,
             len(inputs),
             timeout,
-            on_subject,
+            side,
             entry=target.entry,
             inputs=inputs,
             stop_on_timeout=stop_on_timeout,
         )
 
     def run_programs(
-        self, target: Target, stdins: list[str], *, timeout: float, on_subject: bool
+        self, target: Target, stdins: list[str], *, timeout: float, side: Side
     ) -> list[dict]:
         """The whole program once per stdin text, ``timeout`` seconds each."""
-        return self._batch("program_batch", target, len(stdins), timeout, on_subject, stdins=stdins)
+        return self._batch("program_batch", target, len(stdins), timeout, side, stdins=stdins)
 
-    def generate(
-        self, generator: Target, draws: list[list[int]], *, on_subject: bool = False
-    ) -> list[dict]:
+    def generate(self, generator: Target, draws: list[list[int]], *, side: Side) -> list[dict]:
         """``generate(Random(seed), size)`` for each ``[seed, size]``: on the oracle for
-        the user's generator, on the subject for a model's (model code never runs
-        beside the oracle)."""
+        the user's generator, on a worker of its own for a model's (model code never runs
+        beside the oracle, nor beside the candidate it could frame)."""
         return self._batch(
             "generate_batch",
             generator,
             len(draws),
             self.timeout,
-            on_subject,
+            side,
             entry=generator.entry,
             draws=draws,
         )
@@ -147,31 +191,62 @@ class Executor:
         target: Target,
         count: int,
         limit: float,
-        on_subject: bool,
+        side: Side,
         **fields: Any,
     ) -> list[dict]:
-        """One worker call for ``count`` inputs of ``limit`` seconds each (plus a margin)."""
-        worker = self.subject_worker if on_subject else self._oracle()
-        return worker.call(
-            function,
-            timeout=count * limit + 30,
-            source=target.source,
-            filename=target.filename,
-            limit=limit,
-            **fields,
+        """One worker call for ``count`` inputs of ``limit`` seconds each, within the
+        time left; its replies checked, one per input."""
+        until = min(self.deadline - time.monotonic(), count * limit + 30)
+        if until <= 0 or not count:
+            return [{"status": "cut"}] * count
+        started = time.monotonic()
+        try:
+            replies = self._call(
+                side,
+                function,
+                until + GRACE,
+                source=target.source,
+                filename=target.filename,
+                limit=limit,
+                until=until,
+                **fields,
+            )
+        except WorkerError as exc:
+            return self._broken(side, exc, count, time.monotonic() - started)
+        problem = _protocol_problem(
+            replies, count, until - (time.monotonic() - started), fields.get("stop_on_timeout")
         )
+        if problem:
+            return self._broken(side, problem, count, 0.0)
+        return replies + [{"status": "cut"}] * (count - len(replies))
 
-    def _oracle(self) -> SandboxedWorker:
-        assert self.oracle_worker is not None
-        return self.oracle_worker
+    def _call(self, side: Side, function: str, timeout: float, **fields: Any) -> Any:
+        if side not in self._workers:  # the model's generator worker: only when one is used
+            starting = self._starting.pop(side, None)
+            self._workers[side] = starting.result() if starting else fresh_workers(side).take()
+        return self._workers[side].call(function, timeout=timeout, **fields)
+
+    def _broken(self, side: Side, problem: Any, count: int, stalled: float) -> list[dict]:
+        """A worker that failed as a whole: replaced by a fresh one. The oracle's failing
+        ends the search; the subject's is the candidate's doing: a crash on the first
+        input when it broke the protocol or died, untested inputs when it stalled."""
+        fresh_workers(side).retire(self._workers.pop(side))
+        if side == "oracle":
+            raise RefuteError(f"the judging side's worker failed: {problem}")
+        if isinstance(problem, WorkerTimeout):
+            self.stalled += stalled
+            return [{"status": "cut"}] * count
+        what = problem if isinstance(problem, str) else f"its worker died ({problem})"
+        crash = {"status": "crash", "error": f"ProtocolError: {what}", "seconds": 0.0}
+        return [crash] + [{"status": "cut"}] * (count - 1)
 
     # -- judging functions -------------------------------------------------------------
 
     def judge(self, inputs: list[tuple[Any, ...]]) -> list[Verdict]:
         """One verdict per argument tuple."""
-        verdicts = [Verdict("invalid", args) for args in inputs]
+        verdicts = [Verdict("untested", args) for args in inputs]
         encoded = [encode(list(args)) for args in inputs]
-        live = self._admissible(encoded)
+        live = self._admissible(encoded, verdicts)
         if self.oracle.mode == "witness":
             self._judge_witness(verdicts, encoded, live)
         elif self.oracle.mode == "property":
@@ -180,17 +255,19 @@ class Executor:
             self._judge_differential(verdicts, encoded, live)
         return verdicts
 
-    def _admissible(self, encoded: list[Any]) -> list[int]:
+    def _admissible(self, encoded: list[Any], verdicts: list[Verdict]) -> list[int]:
         if self.oracle.precondition is None:
             return list(range(len(encoded)))
         replies = self.call(
-            self.oracle.precondition, encoded, timeout=self.timeout, on_subject=False
+            self.oracle.precondition, encoded, timeout=self._reference_limit(), side="oracle"
         )
-        return [
-            i
-            for i, reply in enumerate(replies)
-            if reply["status"] == "ok" and decode(reply["output"])
-        ]
+        live = []
+        for i, reply in enumerate(replies):
+            if reply["status"] == "ok" and decode(reply["output"]):
+                live.append(i)
+            elif reply["status"] != "cut":
+                verdicts[i].status = "invalid"
+        return live
 
     def _judge_differential(
         self, verdicts: list[Verdict], encoded: list[Any], live: list[int]
@@ -206,30 +283,48 @@ class Executor:
         inputs = [encoded[i] for i in live]
         if self.oracle.precondition is None and inputs:
             seen = [self._slowest_reference]  # 0.0 at first: the shortest first limit
-            running = self._side.submit(
-                self.call, self.oracle.reference, inputs, timeout=self.timeout, on_subject=False
-            )
+            running = self._side.submit(self._reference_run, inputs)
             actual = self._run_subject(inputs, seen)
             expected = running.result()
             pairs = list(zip(live, expected, actual, strict=True))
         else:
-            expected = self.call(
-                self.oracle.reference, inputs, timeout=self.timeout, on_subject=False
-            )
+            expected = self._reference_run(inputs)
             fine = [(i, w) for i, w in zip(live, expected, strict=True) if w["status"] == "ok"]
             actual = self._run_subject(
-                [encoded[i] for i, _ in fine], [w["seconds"] for _, w in fine]
+                [encoded[i] for i, _ in fine], [w.get("seconds", 0.0) for _, w in fine]
             )
             pairs = [(i, w, got) for (i, w), got in zip(fine, actual, strict=True)]
+            for i, want in zip(live, expected, strict=True):
+                if want["status"] not in ("ok", "cut"):
+                    verdicts[i].status = "invalid"
         for index, want, got in pairs:
+            if want["status"] == "cut":
+                continue  # not run: stays untested
             if want["status"] != "ok":
-                continue  # the reference failed: not a valid input
+                verdicts[index].status = "invalid"  # the reference failed: not a valid input
+                continue
             self._slowest_reference = max(self._slowest_reference, want.get("seconds", 0.0))
             verdicts[index] = self._compare_outputs(verdicts[index].input, want, got)
 
+    def _reference_run(self, inputs: list[Any]) -> list[dict]:
+        return self.call(
+            self.oracle.reference,  # type: ignore[arg-type]
+            inputs,
+            timeout=self._reference_limit(),
+            side="oracle",
+        )
+
+    def _reference_limit(self) -> float:
+        """The reference's time limit: the full one until it has answered once, then 20
+        times its slowest answer (within bounds): an input on which it hangs is not a
+        valid one, and must not cost the whole limit each time."""
+        if not self.quick or self._slowest_reference <= 0:
+            return self.timeout
+        return min(self.timeout, max(MIN_REFERENCE_LIMIT, 20 * self._slowest_reference))
+
     def _compare_outputs(self, args: tuple[Any, ...], want: dict, got: dict) -> Verdict:
-        if got["status"] == "skipped":
-            return Verdict("invalid", args)
+        if got["status"] == "cut":
+            return Verdict("untested", args)
         self.tries += 1
         failure = _failure(args, got)
         if failure:
@@ -239,22 +334,49 @@ class Executor:
         if self.oracle.checker is not None:
             ok, error = self._check(self.oracle.checker, [_input_value(args), expected, actual])
         else:
+            reason = comparable(expected, actual, self.oracle.compare, self.oracle.tolerance)
+            if reason:
+                self.tries -= 1
+                self.not_comparable[reason] = self.not_comparable.get(reason, 0) + 1
+                return Verdict("invalid", args, error=reason)
             ok = same_output(expected, actual, self.oracle.compare, self.oracle.tolerance)
+            self.comparison_notes.update(notes(expected, actual))
             error = None
             if ok and want.get("args_after") != got.get("args_after"):
-                ok, error = False, f"it changed its arguments to {_show(got.get('args_after'))}"
+                ok, error = False, self._changed_arguments(args, want, got)
         if ok:
             return Verdict("pass", args)
         return Verdict(
             "fail", args, "wrong_output", _show(want["output"]), _show(got["output"]), error
         )
 
+    def _changed_arguments(self, args: tuple[Any, ...], want: dict, got: dict) -> str:
+        """In words: the outputs were equal, but the candidate left its arguments
+        otherwise than the reference did."""
+        before = list(args)
+        expected = decode(want["args_after"]) if "args_after" in want else before
+        actual = decode(got["args_after"]) if "args_after" in got else before
+        names = self.names or [f"#{i + 1}" for i in range(len(before))]
+        changes = []
+        for name, was, should, did in zip(names, before, expected, actual, strict=False):
+            if should == did:
+                continue
+            if did == was:
+                changes.append(
+                    f"left its argument {name} as it was (the reference changed it to {should!r})"
+                )
+            elif should == was:
+                changes.append(f"changed its argument {name} to {did!r}")
+            else:
+                changes.append(f"changed its argument {name} to {did!r}, not to {should!r}")
+        return "returned the same value but " + "; ".join(changes or ["changed its arguments"])
+
     def _judge_property(self, verdicts: list[Verdict], encoded: list[Any], live: list[int]) -> None:
         assert self.oracle.prop is not None
         actual = self._run_subject([encoded[i] for i in live], None)
         for index, got in zip(live, actual, strict=True):
             args = verdicts[index].input
-            if got["status"] == "skipped":
+            if got["status"] == "cut":
                 continue
             self.tries += 1
             failure = _failure(args, got)
@@ -262,6 +384,9 @@ class Executor:
                 verdicts[index] = failure
                 continue
             ok, error = self._check(self.oracle.prop, [_input_value(args), decode(got["output"])])
+            if error == "cut":
+                self.tries -= 1
+                continue
             verdicts[index] = (
                 Verdict("pass", args)
                 if ok
@@ -277,10 +402,11 @@ class Executor:
 
     def _judge_witness(self, verdicts: list[Verdict], encoded: list[Any], live: list[int]) -> None:
         replies = self.call(
-            self.subject, [encoded[i] for i in live], timeout=self.timeout, on_subject=True
+            self.subject, [encoded[i] for i in live], timeout=self.timeout, side="subject"
         )
-        replies = [_readable(reply) for reply in replies]
         for index, reply in zip(live, replies, strict=True):
+            if reply["status"] == "cut":
+                continue
             self.tries += 1
             args = verdicts[index].input
             if reply["status"] == "ok" and decode(reply["output"]) is True:
@@ -296,27 +422,29 @@ class Executor:
                 verdicts[index] = Verdict("pass", args)
 
     def _check(self, target: Target, args: list[Any]) -> tuple[bool, str | None]:
-        reply = self.call(target, [encode(args)], timeout=self.timeout, on_subject=False)[0]
+        reply = self.call(target, [encode(args)], timeout=self.timeout, side="oracle")[0]
         if reply["status"] == "ok":
             return bool(decode(reply["output"])), None
+        if reply["status"] == "cut":
+            return False, "cut"
         return False, f"{target.entry} raised {reply.get('error') or reply['status']}"
 
     def _run_subject(self, encoded: list[Any], reference_seconds: list[float] | None) -> list[dict]:
         """Candidate outcomes; a timeout under the short limit is confirmed at the full one."""
-        quick = self._quick_limit(max(reference_seconds)) if reference_seconds else self.timeout
-        replies = self.call(
-            self.subject, encoded, timeout=quick, on_subject=True, stop_on_timeout=True
+        quick = (
+            self._quick_limit(max(reference_seconds))
+            if reference_seconds and self.quick
+            else self.timeout
         )
-        replies = [_readable(reply) for reply in replies]
-        last = replies[-1] if replies else None
-        if last and last["status"] == "timeout" and quick < self.timeout and self.confirm_timeouts:
-            replies[-1] = _readable(
-                self.call(
-                    self.subject, [encoded[len(replies) - 1]], timeout=self.timeout, on_subject=True
-                )[0]
-            )
-        # Inputs after a timeout were not run: they count as not tried.
-        return replies + [{"status": "skipped"}] * (len(encoded) - len(replies))
+        replies = self.call(
+            self.subject, encoded, timeout=quick, side="subject", stop_on_timeout=True
+        )
+        timed_out = next((i for i, r in enumerate(replies) if r["status"] == "timeout"), None)
+        if timed_out is not None and quick < self.timeout and self.confirm_timeouts:
+            replies[timed_out] = self.call(
+                self.subject, [encoded[timed_out]], timeout=self.timeout, side="subject"
+            )[0]
+        return replies
 
     def _quick_limit(self, reference_seconds: float) -> float:
         """The candidate's first time limit: 20 times the reference's time, within bounds."""
@@ -329,34 +457,46 @@ class Executor:
         functions without a precondition): the candidate's first time limit comes from
         the reference's slowest run so far, and an input the reference fails on is not
         valid, whatever the candidate did."""
-        verdicts = [Verdict("invalid", text) for text in stdins]
+        verdicts = [Verdict("untested", text) for text in stdins]
         live = list(range(len(stdins)))
         if self.oracle.validator is not None:
             replies = self.call(
                 self.oracle.validator,
                 [encode([t]) for t in stdins],
-                timeout=self.timeout,
-                on_subject=False,
+                timeout=self._reference_limit(),
+                side="oracle",
             )
             live = [i for i, r in enumerate(replies) if r["status"] == "ok" and decode(r["output"])]
+            for i, reply in enumerate(replies):
+                if i not in live and reply["status"] != "cut":
+                    verdicts[i].status = "invalid"
         assert self.oracle.reference is not None
         inputs = [stdins[i] for i in live]
         if not inputs:
             return verdicts
         running = self._side.submit(
-            self.run_programs, self.oracle.reference, inputs, timeout=self.timeout, on_subject=False
+            self.run_programs,
+            self.oracle.reference,
+            inputs,
+            timeout=self._reference_limit(),
+            side="oracle",
         )
-        quick = self._quick_limit(self._slowest_reference)
-        actual = self.run_programs(self.subject, inputs, timeout=quick, on_subject=True)
+        quick = self._quick_limit(self._slowest_reference) if self.quick else self.timeout
+        actual = self.run_programs(self.subject, inputs, timeout=quick, side="subject")
         expected = running.result()
         for index, want, got in zip(live, expected, actual, strict=True):
-            if want["status"] != "ok":
+            if want["status"] == "cut" or got["status"] == "cut":
                 continue
-            self._slowest_reference = max(self._slowest_reference, want["seconds"])
+            if want["status"] != "ok":
+                verdicts[index].status = "invalid"
+                continue
+            self._slowest_reference = max(self._slowest_reference, want.get("seconds", 0.0))
             if got["status"] == "timeout" and quick < self.timeout and self.confirm_timeouts:
                 got = self.run_programs(
-                    self.subject, [stdins[index]], timeout=self.timeout, on_subject=True
+                    self.subject, [stdins[index]], timeout=self.timeout, side="subject"
                 )[0]
+                if got["status"] == "cut":
+                    continue
             self.tries += 1
             verdicts[index] = self._compare_texts(stdins[index], want, got)
         return verdicts
@@ -373,36 +513,82 @@ class Executor:
 
 _fresh: dict[tuple[str, SandboxPolicy, str | None], FreshWorkers] = {}
 _fresh_lock = threading.Lock()
+SPARES = {"subject": 2, "oracle": 2, "generator": 1}  # two: the search's and its confirmation's
 
 
-def fresh_workers(label: str) -> FreshWorkers:
-    """Where a search takes its never-used workers, for the sandbox settings in force.
+def fresh_workers(side: Side) -> FreshWorkers:
+    """Where a search takes its never-used workers of one side, for the sandbox
+    settings in force.
 
     Never reused: the code of one search must not meet the next one's. Keyed by the
-    settings, so a change of configuration gets new workers.
+    settings, so a change of configuration gets new workers. Each worker is its
+    sandbox's init (see :mod:`agentkit_refute._inside`).
     """
-    key = (label, SandboxPolicy.from_config(), bwrap_path())
+    policy = dataclasses.replace(SandboxPolicy.from_config(), command_is_init=True)
+    key = (side, policy, bwrap_path())
     with _fresh_lock:
         if key not in _fresh:
-            _fresh[key] = FreshWorkers(INSIDE, policy=key[1], label=label)
+            _fresh[key] = FreshWorkers(
+                INSIDE, policy=policy, label=f"refute-{side}", spares=SPARES[side]
+            )
         return _fresh[key]
 
 
 def warm(timeout: float = 60.0) -> bool:
     """Start the sandboxed workers ahead, so that the next search does not wait for them."""
-    return all(fresh_workers(label).warm(timeout) for label in ("refute-subject", "refute-oracle"))
+    return all(fresh_workers(side).warm(timeout) for side in ("subject", "oracle"))
 
 
-def _readable(reply: dict) -> dict:
-    """A subject's reply whose output can be decoded; else an error reply. The code under
-    test can forge what its worker sends, and a forged output must not stop the search."""
-    if reply.get("status") != "ok":
-        return reply
-    try:
-        decode(reply["output"])
-    except Exception as exc:
-        return {**reply, "status": "error", "error": f"ProtocolError: unreadable output ({exc})"}
-    return reply
+def _retire(side: Side, started: concurrent.futures.Future[SandboxedWorker]) -> None:
+    """Retire a worker that was started for a search that ended without using it."""
+    if started.exception() is None:
+        fresh_workers(side).retire(started.result())
+
+
+def _protocol_problem(replies: Any, count: int, left: float, stop_on_timeout: bool) -> str | None:
+    """What is wrong with a batch's replies, or None.
+
+    ``left``: the seconds of its time the worker had not used when it answered; a
+    worker that says the budget cut it short while time was left is not believed.
+    """
+    if not isinstance(replies, list) or not replies or len(replies) > count:
+        return f"it sent {type(replies).__name__} of length {_length(replies)} for {count} inputs"
+    for position, reply in enumerate(replies):
+        problem = _reply_problem(reply)
+        if problem:
+            return f"reply {position + 1}: {problem}"
+    last = replies[-1]["status"]
+    if any(r["status"] == "cut" for r in replies[:-1]):
+        return "it went on after saying the time was up"
+    if last == "cut" and left > GRACE:
+        return f"it said the time was up with {left:.2g} s left"
+    if len(replies) < count and not (last == "cut" or (stop_on_timeout and last == "timeout")):
+        return f"it answered {len(replies)} of {count} inputs"
+    return None
+
+
+def _reply_problem(reply: Any) -> str | None:
+    if not isinstance(reply, dict) or reply.get("status") not in STATUSES:
+        return f"not an answer: {reply!r:.80}"
+    seconds = reply.get("seconds", 0.0)
+    if not isinstance(seconds, int | float) or not 0 <= seconds < math.inf:
+        return f"a time of {seconds!r:.40}"
+    if reply["status"] == "error" and not isinstance(reply.get("error"), str):
+        return "an error without a message"
+    if reply["status"] == "ok":
+        if "output" not in reply:
+            return "an answer without an output"
+        for field in ("output", "args_after"):
+            if field in reply:
+                try:
+                    decode(reply[field])
+                except Exception as exc:
+                    return f"an unreadable {field} ({type(exc).__name__}: {exc})"[:300]
+    return None
+
+
+def _length(value: Any) -> int | str:
+    return len(value) if isinstance(value, list | dict | str) else "-"
 
 
 def _failure(given: Any, got: dict) -> Verdict | None:

@@ -77,7 +77,9 @@ class CounterexampleVerifier:
     Applies when the candidate is code (a string, or a dict with ``code``) and the problem
     is a dict with ``reference`` or ``property`` code (and ``entry``, the function name).
     A counterexample fails the answer and is fed back; finding none leaves the verdict
-    undecided, because a search that found nothing has not proved anything.
+    undecided, because a search that found nothing has not proved anything. The inputs'
+    types come from the reference, the property or the problem's ``signature`` (a stub
+    ``def entry(x: T) -> R: ...``), never from the model-written candidate.
     """
 
     name = "counterexample"
@@ -101,6 +103,7 @@ class CounterexampleVerifier:
                     "property.py",
                 ),
                 generator=_code(problem.get("generator", ""), "generate", "generator.py"),
+                signature=_code(problem.get("signature", ""), entry, "signature.py"),
                 budget=float(problem.get("budget", 5.0)),
             )
         except RefuteError as exc:
@@ -111,7 +114,16 @@ class CounterexampleVerifier:
 
 
 def _verdict(result: RefuteResult) -> Verdict:
-    evidence = {"tries": result.tries, "seconds": result.seconds, "searched": result.searched}
+    evidence = {
+        "status": result.status,
+        "tries": result.tries,
+        "seconds": result.seconds,
+        "searched": result.searched,
+        "notes": result.notes,
+    }
+    if result.status == "untested":
+        feedback = f"counterexample search could not test the code: {result.reason}"
+        return Verdict(status="undecided", feedback=feedback, evidence=evidence)
     if not result.found:
         return Verdict(status="undecided", feedback=result.summary, evidence=evidence)
     counterexample = {

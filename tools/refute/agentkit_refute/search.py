@@ -38,15 +38,28 @@ RANDOM_ROUNDS = [
 ]
 MODEL_ATTEMPTS = 3  # generators asked of the model in one search, at most
 MODEL_SIZES = 16  # sizes 1..16, four seeds each, per generator
-SHRINK_SHARE = 0.25  # shrinking may run this share of the budget past the search's end
 MAX_PROGRAM_SIZE = 40
-MAX_CONFIRMATIONS = 3  # each costs up to the full time limit
+MAX_CONFIRMATIONS = 3  # failures re-run on fresh workers, smallest first, at most
+SHRINK_SHARE = 0.15  # of the budget, kept for shrinking when a failure comes late
+SYSTEMATIC = ("seeds", "special", "small", "generated")
+CONFIRM_RESERVE = 0.5  # seconds kept for re-running a failure on fresh workers
+STALLED_SHARE = 0.5  # a search whose workers were stuck this share of the budget tested too little
+
+
+Status = Literal["found", "not_found", "untested"]
 
 
 class RefuteResult(pydantic.BaseModel):
-    """What the search found, or exactly what it searched when it found nothing."""
+    """What the search found, or exactly what it searched when it found nothing.
+
+    ``status``: ``found`` (a counterexample, or a witness, that reproduced on fresh
+    workers), ``not_found`` (inputs were tested and none failed: not a proof), or
+    ``untested`` (too little could be tested to say anything; ``reason`` says why).
+    """
 
     found: bool
+    status: Status = "not_found"
+    reason: str | None = None
     mode: Literal["differential", "property", "witness"]
     kind: Kind | None = None
     input: Any = None
@@ -56,7 +69,9 @@ class RefuteResult(pydantic.BaseModel):
     error: str | None = None
     tries: int = 0
     seconds: float = 0.0
+    first_failure_seconds: float | None = None  # from the call to the first failing input
     searched: dict[str, Any] = pydantic.Field(default_factory=dict)
+    notes: list[str] = pydantic.Field(default_factory=list)
     summary: str = ""
 
 
@@ -92,19 +107,34 @@ class Search:
         self.model_notes: list[str] = []  # what became of the model's generators
         self._asker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="refute-model")
         self.failures: list[Verdict] = []
-        self.counts: dict[str, int] = {}
+        self.counts: dict[str, int] = {"invalid": 0}
         # How far the inputs reached: a program's stdin by its length in characters.
         self.extent = {"longest_stdin": 0} if programs else {"longest": 0, "largest_int": 0}
         self.small_level = -1
         self._level_started = -1
+        self.first_failure_seconds: float | None = None
+        # Failures that did not fail again on fresh workers, and how the re-run went.
+        self.unconfirmed: list[tuple[Verdict, str]] = []
 
     def run(self) -> tuple[Verdict | None, Verdict | None]:
-        """(the smallest failure, the first failure), or (None, None)."""
+        """(the smallest failure that failed again on fresh workers, the first failure);
+        the first is None when nothing failed.
+
+        The budget bounds it all: searching, shrinking, and re-running the failure on
+        fresh workers at the full time limit, which gets a reserve at the end.
+        """
         self.started = time.monotonic()
-        self.deadline = self.started + self.budget
+        self.end = self.started + self.budget
+        self.shrink_end = self.end - min(CONFIRM_RESERVE, self.budget / 4)
+        self.deadline = self.shrink_end - SHRINK_SHARE * self.budget  # nothing found yet
+        self.executor.deadline = self.shrink_end
+        # The systematic phases' own end: with a model, half the search time, so that
+        # its generators (asked for now) are not left without time by the enumeration.
+        self.systematic_end = self.deadline
         asking = None
         if self.propose is not None:  # the model thinks while the systematic phases run
             asking = self._asker.submit(self.propose, None)
+            self.systematic_end = self.started + (self.deadline - self.started) / 2
         try:
             for name, inputs in self._systematic_phases():
                 if self._run_batches(name, inputs) and name == "small":
@@ -128,19 +158,47 @@ class Search:
             known = len(self.failures)
             self._random_phase(RANDOM_ROUNDS[:2], below=best)
             self._shrink(self.failures[known:])
-        return self._confirmed_smallest(), self.failures[0]
+        return self._confirmed(), self.failures[0]
 
-    def _confirmed_smallest(self) -> Verdict:
-        """The smallest failure, its timeout (if it is one) confirmed at the full limit."""
-        self.executor.confirm_timeouts = True
-        smallest_first = sorted(self.failures, key=lambda v: size_key(v.input))
-        for verdict in smallest_first[:MAX_CONFIRMATIONS]:
-            if verdict is self.failures[0] or verdict.kind != "timeout":
-                return verdict
-            again = self._judge([verdict.input])[0]
+    def _confirmed(self) -> Verdict | None:
+        """The smallest failure that fails again when re-run on fresh workers at the full
+        time limit (its verdict from that run); what did not is kept in ``unconfirmed``.
+
+        A failure that does not reproduce came from state kept between inputs or a flaky
+        candidate: it is not a counterexample. A timeout seen under a short first limit
+        that answers within the full one was no failure at all.
+        """
+        self.executor.deadline = self.end
+        seen: set[str] = set()
+        for verdict in sorted(self.failures, key=lambda v: size_key(v.input)):
+            if repr(verdict.input) in seen:
+                continue
+            if len(seen) == MAX_CONFIRMATIONS or time.monotonic() >= self.end:
+                break
+            seen.add(repr(verdict.input))
+            fresh = self.executor.fresh()
+            try:
+                again = (
+                    fresh.judge_programs([verdict.input])
+                    if self.programs
+                    else fresh.judge([verdict.input])
+                )[0]
+            finally:
+                fresh.close()
             if again.status == "fail":
                 return again
-        return self.failures[0]
+            if not (verdict.kind == "timeout" and again.status == "pass"):
+                self.unconfirmed.append((verdict, again.status))
+        return None
+
+    def _found(self, verdict: Verdict) -> None:
+        if not self.failures:
+            self.first_failure_seconds = time.monotonic() - self.started
+            if verdict.kind == "timeout":  # its re-run needs the full time limit
+                reserve = self.executor.timeout + CONFIRM_RESERVE
+                self.shrink_end = max(time.monotonic(), min(self.shrink_end, self.end - reserve))
+                self.executor.deadline = self.shrink_end
+        self.failures.append(verdict)
 
     # -- systematic phases -------------------------------------------------------------
 
@@ -174,7 +232,9 @@ class Search:
         """The inputs the user's generator makes from ``draws``; broken ones are left out."""
         assert self.generator is not None
         for chunk in _chunks(draws, BATCH):
-            for reply in self.executor.generate(self.generator, [list(d) for d in chunk]):
+            for reply in self.executor.generate(
+                self.generator, [list(d) for d in chunk], side="oracle"
+            ):
                 made = self._made_input(reply)
                 if made is not None:
                     yield made
@@ -198,8 +258,9 @@ class Search:
         if self.failures:
             best = size_key(self.failures[-1].input)
             inputs = (args for args in inputs if size_key(args) < best)
+        end = self.systematic_end if phase in SYSTEMATIC else self.deadline
         for batch in _growing_chunks(inputs, FIRST_BATCH, BATCH):
-            if time.monotonic() > self.deadline:
+            if time.monotonic() > end:
                 if phase == "small":  # pulled, never judged: the level before is not complete
                     self.small_level -= 1
                 return False
@@ -207,7 +268,7 @@ class Search:
             self._count(phase, verdicts)
             failed = [v for v in verdicts if v.status == "fail"]
             if failed:
-                self.failures.append(min(failed, key=lambda v: size_key(v.input)))
+                self._found(min(failed, key=lambda v: size_key(v.input)))
                 return True
         return False
 
@@ -217,13 +278,12 @@ class Search:
         return self.executor.judge([tuple(args) for args in batch])
 
     def _count(self, phase: str, verdicts: list[Verdict]) -> None:
-        self.counts[phase] = self.counts.get(phase, 0) + sum(
-            v.status != "invalid" for v in verdicts
-        )
-        self.counts["invalid"] = self.counts.get("invalid", 0) + sum(
-            v.status == "invalid" for v in verdicts
-        )
+        """Tested inputs by phase, invalid and untested ones apart; how far tested ones reached."""
         for verdict in verdicts:
+            key = verdict.status if verdict.status in ("invalid", "untested") else phase
+            self.counts[key] = self.counts.get(key, 0) + 1
+            if key != phase:
+                continue
             if self.programs:
                 stdin = len(verdict.input)
                 self.extent["longest_stdin"] = max(self.extent["longest_stdin"], stdin)
@@ -267,7 +327,7 @@ class Search:
     def _model_inputs(self, generator: Target) -> tuple[list[Any], str | None]:
         """The valid inputs ``generator`` makes, and what was wrong when there are none."""
         draws = [[seed, size] for size in range(1, MODEL_SIZES + 1) for seed in range(4)]
-        replies = self.executor.generate(generator, draws, on_subject=True)
+        replies = self.executor.generate(generator, draws, side="generator")
         inputs, errors = [], []
         for reply in replies:
             if reply["status"] != "ok":
@@ -311,7 +371,7 @@ class Search:
         if self.programs:
             return  # a program's input must keep its generator's format: not edited here
         self.executor.confirm_timeouts = False  # the final answer is confirmed
-        limit = self.deadline + SHRINK_SHARE * self.budget
+        limit = self.shrink_end
         for found in sorted(failures, key=lambda v: size_key(v.input)):
             if not self._shrink_one(found, limit):
                 return
@@ -328,7 +388,7 @@ class Search:
             if better is None:
                 return time.monotonic() <= limit
             best = better
-            self.failures.append(best)
+            self._found(best)
 
     def _first_failing(self, inputs: Iterable[Any], limit: float) -> Verdict | None:
         """The smallest failure of the first batch of ``inputs`` that holds one."""
@@ -349,7 +409,7 @@ class Search:
     ) -> None:
         """Hypothesis, round after round (the last of ``rounds`` repeats) until the time is
         up or something fails; with ``below``, only a failure smaller than it counts."""
-        shrink_deadline = self.deadline + SHRINK_SHARE * self.budget
+        shrink_deadline = self.shrink_end
         bound = size_key(below.input) if below else None
         known = len(self.failures)
 
@@ -361,11 +421,11 @@ class Search:
                 reject()
             verdict = self._judge([value])[0]
             self._count("random", [verdict])
-            if verdict.status == "invalid":
+            if verdict.status in ("invalid", "untested"):
                 reject()
             target(float(size_key(value)[0]), label="input size")
             if verdict.status == "fail" and (bound is None or size_key(value) < bound):
-                self.failures.append(verdict)
+                self._found(verdict)
                 # Shrinking may time out on many inputs: confirm only the final one.
                 self.executor.confirm_timeouts = False
                 raise _Found
@@ -414,7 +474,8 @@ class Search:
 
     def _generate_one(self, draw: tuple[int, int]) -> Any:
         assert self.generator is not None
-        return self._made_input(self.executor.generate(self.generator, [list(draw)])[0])
+        made = self.executor.generate(self.generator, [list(draw)], side="oracle")[0]
+        return self._made_input(made)
 
     def _as_input_or_none(self, value: Any) -> Any:
         try:
