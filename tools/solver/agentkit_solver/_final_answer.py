@@ -12,9 +12,11 @@ letter by letter) misjudges them. The rules, most explicit first:
 4. The last bold span (``**...**``) or "answer is / answer:" statement, whichever
    comes last.
 5. Otherwise the last sentence with maths that is not a check ("since ...",
-   "check: ..."): the value it opens with, else the value after its first "is",
-   "are", "=", ":", else its only value. Several values and none of these is
-   ambiguous: nothing is read, and the verdict is undecided.
+   "check: ..."), read from its last "so", "thus" or "but" on: the value after the
+   last "is", "are", "=" or ":" of its main clause (a trailing "since ..." or
+   "when ..." clause gives reasons and conditions), else the value it opens with,
+   else its only value. Several values and none of these is ambiguous: nothing is
+   read, and the verdict is undecided.
 
 A chain of numeric equalities (``1 + 2 + 3 = 6``) states its last side.
 
@@ -70,7 +72,7 @@ _ATOM = (
     r"|\d+(?:,\d{3})*(?:\.\d+)?|\.\d+"
     rf"|(?<![A-Za-z])(?:{_NAMES})(?![A-Za-z])"
     r"|(?<![A-Za-z])[A-Za-z](?:_\{?\w+\}?)?(?![A-Za-z])"  # a one-letter variable
-    r"|(?<=[\d)^*/])[A-Za-z]{2,3}(?![A-Za-z])"  # variables after a coefficient: 2ab
+    r"|(?<=[\d)^*/])(?!(?:st|nd|rd|th)\b)[A-Za-z]{2,3}(?![A-Za-z])"  # 2ab, not 100th
     r"|[-+*/^_=<>()\[\]{}|!%,'\u2212\u00d7\u00f7\u00b7\u221a\u03c0\u221e\u00b2\u00b3\u2264\u2265]"
     r"|\\[{}]"
 )

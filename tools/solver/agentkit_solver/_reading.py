@@ -65,8 +65,9 @@ _PLAIN_NAMES: dict[str, Any] = {
 # Names a formula may carry besides math names: LaTeX commands and \text{...} contents.
 _LATEX_COMMAND = re.compile(r"\\(?:text|mathrm|textbf|operatorname)\{[^{}]*\}|\\[A-Za-z]+")
 _WORD = re.compile(r"[A-Za-z]{2,}")
-# A coefficient's letters are variables that multiply (2ab = 2*a*b), as in LaTeX.
-_COEFFICIENT_LETTERS = re.compile(r"(?<=[\d)])([A-Za-z]{2,3})(?![A-Za-z(])")
+# A coefficient's letters are variables that multiply (2ab = 2*a*b), as in LaTeX;
+# an ordinal's suffix (100th) is not.
+_COEFFICIENT_LETTERS = re.compile(r"(?<=[\d)])(?!(?:st|nd|rd|th)\b)([A-Za-z]{2,3})(?![A-Za-z(])")
 _LATEX_SIGNS = re.compile(r"[\\{}$]|[\^_]\{")
 # sympy has no syntax for these; math-verify's LaTeX reader has.
 _SET_SIGNS = re.compile(r"[\[\]|]|,")
