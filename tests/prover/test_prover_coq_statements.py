@@ -103,3 +103,15 @@ ELABORATED_AS_WRITTEN = {
 def test_a_statement_read_in_a_clean_file_still_matches(coq, case):
     result = coq(ELABORATED_AS_WRITTEN[case])
     assert result.status == "proved", result
+
+
+def test_a_control_command_in_front_does_not_hide_a_statement(coq):
+    source = (
+        "Theorem t : True. exact I. Qed.\n"
+        "Succeed Example main : 1 = 1 := eq_refl.\n"
+        "Time Theorem timed : 2 = 2. reflexivity. Qed.\n"
+    )
+    result = coq(source)
+    assert result.theorems == ["t", "main", "timed"]
+    assert result.status == "error"  # Succeed undoes main: it is not in the compiled library
+    assert "main is not in the compiled library" in result.errors[0].message

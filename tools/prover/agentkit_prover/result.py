@@ -8,11 +8,13 @@ import pydantic
 
 Status = Literal["proved", "refuted", "error", "incomplete", "unknown"]
 """
-- ``proved``: the checker accepted every claim, with no gap and no axiom of the file's own;
+- ``proved``: the checker accepted every claim, with no gap and no axiom (Coq: every
+  theorem the file states is, as stated, a constant of the compiled result);
 - ``refuted``: a claim is false; ``counterexample`` shows why (SMT);
-- ``error``: the source does not check (a syntax, type or tactic error); see ``errors``;
+- ``error``: the source does not check (a syntax, type or tactic error), or a stated
+  theorem is not, as stated, in the compiled result; see ``errors``;
 - ``incomplete``: it checks, but rests on ``Admitted``, ``admit``, an axiom or an unsafe
-  flag of its own; see ``incomplete``;
+  flag; see ``incomplete``;
 - ``unknown``: no verdict (timeout, solver incompleteness, nothing to prove).
 """
 

@@ -9,9 +9,11 @@ off guard checker) goes unnoticed, whatever the text looks like:
 - ``Print Assumptions`` of each compiled theorem and definition (names from the
   ``.glob`` file) says which axioms each one depends on.
 
-The file's own axioms and admitted proofs (named ``proof.*``) are gaps. Axioms of
-Coq's standard library (``Coq.*``, such as classical logic) are not: the theorems that
-use them are listed with them under ``assumptions``. Any other library's axiom is a gap.
+The file's own axioms and admitted proofs (named ``proof.*``) are gaps, used or not.
+Axioms of Coq's standard library (``Coq.*``, such as classical logic) are not gaps here,
+since a file may import a library without using its axioms: the theorems that use them
+are listed with them under ``assumptions``, and :mod:`agentkit_prover.coq.claims` makes
+them gaps of the stated theorems that rest on them. Any other library's axiom is a gap.
 """
 
 from __future__ import annotations

@@ -24,8 +24,11 @@ from agentkit_prover.coq.text import Positions, mask, sentences
 from agentkit_prover.result import Gap
 
 _IDENT = r"[^\W\d][\w']*"
+# Control commands first (a Redirect's file name is masked out): ``Succeed Theorem`` still
+# states a theorem, even though Coq then forgets it.
+_CONTROL = r"(?:(?:Time|Redirect|Timeout\s+\d+|Fail|Succeed|Instructions|Profile)\s+)*"
 _PREFIX = (
-    r"(?:#\[[^\]]*\]\s*)*"
+    _CONTROL + r"(?:#\[[^\]]*\]\s*)*"
     r"(?:(?:Local|Global|Polymorphic|Monomorphic|Cumulative|NonCumulative|Private|Program)\s+)*"
 )
 _THEOREM = re.compile(
