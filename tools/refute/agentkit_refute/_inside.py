@@ -46,6 +46,7 @@ from typing import Any
 from agentkit_refute.values import decode, encode
 
 OUTPUT_LIMIT = 1 << 20
+REPLY_LIMIT = 8 * OUTPUT_LIMIT  # a reply's JSON, escapes and all
 PR_SET_DUMPABLE = 4
 SWEEP_ROUNDS = 20  # kill-and-look rounds for processes a program left behind
 _children: dict[str, _Child] = {}
@@ -597,8 +598,12 @@ def _run_program(code: types.CodeType, filename: str, stdin: str, timeout: float
         os._exit(0)
     _tracked.add(pid)
     os.close(reply_w)
-    data, timed_out = _read_all(reply_r, started + timeout)
-    os.close(reply_r)
+    exited = os.pidfd_open(pid)
+    try:
+        data, timed_out = _read_reply(reply_r, exited, started + timeout)
+    finally:
+        os.close(exited)
+        os.close(reply_r)
     _kill_group(pid)  # it answered or it ran out of time: either way, it is done
     status = _wait(pid)
     seconds = time.monotonic() - started
@@ -643,13 +648,22 @@ def _program_outcome(code: types.CodeType, filename: str, stdin: str) -> dict[st
     return {"status": "ok", "output": text, "seconds": _since(started)}
 
 
-def _read_all(fd: int, deadline: float) -> tuple[bytes, bool]:
+def _read_reply(fd: int, exited: int, deadline: float) -> tuple[bytes, bool]:
+    """What the program's process wrote to its reply pipe, up to its exit (``exited`` is
+    its pidfd: a process it left behind may hold the pipe open) or the deadline; True
+    when the deadline came first. More than a reply's worth is cut off."""
     data = b""
-    while True:
+    os.set_blocking(fd, False)
+    while len(data) <= REPLY_LIMIT:
         left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
+        ready = select.select([fd, exited], [], [], max(left, 0))[0] if left > 0 else []
+        if not ready:
             return data, True
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
+        try:
+            chunk = os.read(fd, 1 << 20)
+        except BlockingIOError:
+            chunk = None
+        if chunk == b"" or (chunk is None and exited in ready):
             return data, False
-        data += chunk
+        data += chunk or b""
+    return data, False

@@ -120,6 +120,7 @@ def refute(
             budget=budget,
             random_seed=random_seed,
             propose=propose,
+            started=started,
         )
         outcome = search.run()
     except WorkerError as exc:
@@ -242,7 +243,7 @@ def _parameters(
     if missing and not seeds:
         if other_source is not None:
             return None, len(params), names
-        raise RefuteError(_no_domain(typed_by, subject, missing))
+        raise RefuteError(_no_domain(typed_by, subject, oracle.prop, missing))
     types = _learned_from_seeds(seeds, len(params)) if missing else [p["type"] for p in params]
     literals: dict[str, list[Any]] = {}
     for described in (info, subject_info):  # the judge's constants, then the subject's
@@ -262,9 +263,9 @@ def _property_params(prop_params: list[dict], own: list[dict]) -> list[dict]:
     return [{"name": p["name"]} for p in own]
 
 
-def _no_domain(typed_by: Target, subject: Target, missing: list[str]) -> str:
+def _no_domain(typed_by: Target, subject: Target, prop: Target | None, missing: list[str]) -> str:
     """One line saying where the inputs' types must come from."""
-    if typed_by is subject and subject.kind == "function":
+    if typed_by is prop:
         return (
             f"{subject.filename}: nothing says what inputs {subject.entry}() takes, and the "
             "code under test does not choose its own inputs: give a --reference, annotate "

@@ -35,6 +35,7 @@ Side = Literal["subject", "oracle", "generator"]
 INSIDE = "agentkit_refute._inside"
 MIN_QUICK_TIMEOUT = 0.25  # a first, short time limit; a timeout is then confirmed at the full one
 MIN_REFERENCE_LIMIT = 0.5  # the reference's adapted limit never goes below this
+MAX_REFERENCE_HANGS = 2  # inputs the reference hung on at the full limit, before no more tries
 GRACE = 0.5  # seconds a worker may answer after the time it was given, before it is killed
 STATUSES = ("ok", "error", "timeout", "crash", "cut")
 
@@ -100,6 +101,8 @@ class Executor:
         self.not_comparable: dict[str, int] = {}  # why outputs could not be compared: count
         self.comparison_notes: set[str] = set()
         self._slowest_reference = 0.0  # seconds, over every input so far
+        self._reference_hangs = 0  # inputs on which it ran past the full limit
+        self._slowest_candidate = 0.0  # seconds, over its answers within a limit
         self._side = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="refute-oracle")
         self._starting: dict[Side, concurrent.futures.Future[SandboxedWorker]] = {}
         if model_generator:
@@ -307,12 +310,29 @@ class Executor:
             verdicts[index] = self._compare_outputs(verdicts[index].input, want, got)
 
     def _reference_run(self, inputs: list[Any]) -> list[dict]:
-        return self.call(
-            self.oracle.reference,  # type: ignore[arg-type]
-            inputs,
-            timeout=self._reference_limit(),
-            side="oracle",
+        assert self.oracle.reference is not None
+        reference = self.oracle.reference
+        limit = self._reference_limit()
+        replies = self.call(reference, inputs, timeout=limit, side="oracle")
+        return self._reference_timeouts_confirmed(
+            replies,
+            limit,
+            lambda i: self.call(reference, [inputs[i]], timeout=self.timeout, side="oracle")[0],
         )
+
+    def _reference_timeouts_confirmed(
+        self, replies: list[dict], limit: float, again: Any
+    ) -> list[dict]:
+        """The reference's timeouts under its adapted limit, re-run at the full one: a
+        slow input is a valid one. Only the first few: one it hangs on is invalid, and
+        each costs the full limit."""
+        if limit >= self.timeout:
+            return replies
+        for i, reply in enumerate(replies):
+            if reply["status"] == "timeout" and self._reference_hangs < MAX_REFERENCE_HANGS:
+                replies[i] = again(i)
+                self._reference_hangs += replies[i]["status"] == "timeout"
+        return replies
 
     def _reference_limit(self) -> float:
         """The reference's time limit: the full one until it has answered once, then 20
@@ -430,25 +450,50 @@ class Executor:
         return False, f"{target.entry} raised {reply.get('error') or reply['status']}"
 
     def _run_subject(self, encoded: list[Any], reference_seconds: list[float] | None) -> list[dict]:
-        """Candidate outcomes; a timeout under the short limit is confirmed at the full one."""
+        """Candidate outcomes, one per input (``cut`` for those the budget left unrun).
+
+        The first time limit is short (see :meth:`_quick_limit`); a timeout under it is
+        confirmed at the full limit; when it answers there, the inputs after it (which
+        its worker did not run) go in the next call.
+        """
         quick = (
             self._quick_limit(max(reference_seconds))
             if reference_seconds and self.quick
             else self.timeout
         )
-        replies = self.call(
-            self.subject, encoded, timeout=quick, side="subject", stop_on_timeout=True
-        )
-        timed_out = next((i for i, r in enumerate(replies) if r["status"] == "timeout"), None)
-        if timed_out is not None and quick < self.timeout and self.confirm_timeouts:
-            replies[timed_out] = self.call(
-                self.subject, [encoded[timed_out]], timeout=self.timeout, side="subject"
-            )[0]
-        return replies
+        replies: list[dict] = []
+        while len(replies) < len(encoded):
+            rest = encoded[len(replies) :]
+            got = self.call(self.subject, rest, timeout=quick, side="subject", stop_on_timeout=True)
+            stop = next((i for i, r in enumerate(got) if r["status"] in ("timeout", "cut")), None)
+            if stop is None:
+                replies += got
+                break
+            if got[stop]["status"] == "cut":  # the budget ran out
+                replies += got
+                break
+            if quick < self.timeout and self.confirm_timeouts:
+                got[stop] = self.call(
+                    self.subject, [rest[stop]], timeout=self.timeout, side="subject"
+                )[0]
+            replies += got[: stop + 1]
+            if got[stop]["status"] in ("timeout", "cut"):
+                break  # a failure (the search moves on) or no time left: the rest waits
+        self._learn_candidate_speed(replies)
+        return replies + [{"status": "cut"}] * (len(encoded) - len(replies))
+
+    def _learn_candidate_speed(self, replies: list[dict]) -> None:
+        """A candidate slower than the reference but within the full limit is not to be
+        timed out under the short one, input after input."""
+        answered = [r.get("seconds", 0.0) for r in replies if r["status"] in ("ok", "error")]
+        if answered:
+            self._slowest_candidate = max(self._slowest_candidate, *answered)
 
     def _quick_limit(self, reference_seconds: float) -> float:
-        """The candidate's first time limit: 20 times the reference's time, within bounds."""
-        return min(self.timeout, max(MIN_QUICK_TIMEOUT, 20 * reference_seconds))
+        """The candidate's first time limit: 20 times the reference's time, and half as
+        much again as its own slowest answer so far, within bounds."""
+        learned = max(20 * reference_seconds, 1.5 * self._slowest_candidate)
+        return min(self.timeout, max(MIN_QUICK_TIMEOUT, learned))
 
     # -- judging programs --------------------------------------------------------------
 
@@ -474,15 +519,10 @@ class Executor:
         inputs = [stdins[i] for i in live]
         if not inputs:
             return verdicts
-        running = self._side.submit(
-            self.run_programs,
-            self.oracle.reference,
-            inputs,
-            timeout=self._reference_limit(),
-            side="oracle",
-        )
+        running = self._side.submit(self._reference_programs, inputs)
         quick = self._quick_limit(self._slowest_reference) if self.quick else self.timeout
         actual = self.run_programs(self.subject, inputs, timeout=quick, side="subject")
+        self._learn_candidate_speed(actual)
         expected = running.result()
         for index, want, got in zip(live, expected, actual, strict=True):
             if want["status"] == "cut" or got["status"] == "cut":
@@ -500,6 +540,19 @@ class Executor:
             self.tries += 1
             verdicts[index] = self._compare_texts(stdins[index], want, got)
         return verdicts
+
+    def _reference_programs(self, stdins: list[str]) -> list[dict]:
+        assert self.oracle.reference is not None
+        reference = self.oracle.reference
+        limit = self._reference_limit()
+        replies = self.run_programs(reference, stdins, timeout=limit, side="oracle")
+        return self._reference_timeouts_confirmed(
+            replies,
+            limit,
+            lambda i: self.run_programs(
+                reference, [stdins[i]], timeout=self.timeout, side="oracle"
+            )[0],
+        )
 
     def _compare_texts(self, stdin: str, want: dict, got: dict) -> Verdict:
         failure = _failure(stdin, got)

@@ -97,9 +97,13 @@ class Search:
         budget: float,
         random_seed: int = 0,
         propose: Proposer | None = None,
+        started: float | None = None,
     ) -> None:
         """``params`` are the type descriptions of the arguments (None when unknown: a
-        program, or a function searched with a ``generator`` or a ``strategy`` only)."""
+        program, or a function searched with a ``generator`` or a ``strategy`` only).
+        ``started``: when the budget started (``time.monotonic()``; default: at
+        :meth:`run`), so that setting up counts against it."""
+        self.started = started
         self.executor, self.params, self.arity = executor, params, arity
         self.programs, self.generator, self.strategy = programs, generator, strategy
         self.seeds, self.budget, self.random_seed = seeds, budget, random_seed
@@ -123,7 +127,7 @@ class Search:
         The budget bounds it all: searching, shrinking, and re-running the failure on
         fresh workers at the full time limit, which gets a reserve at the end.
         """
-        self.started = time.monotonic()
+        self.started = self.started or time.monotonic()
         self.end = self.started + self.budget
         self.shrink_end = self.end - min(CONFIRM_RESERVE, self.budget / 4)
         self.deadline = self.shrink_end - SHRINK_SHARE * self.budget  # nothing found yet
