@@ -79,6 +79,8 @@ def repair(
         "timeout": timeout,
         "compare": compare,
         "seeds": seeds or [],
+        # The inputs' types come from the program as given, never from a model's fix.
+        "signature": program if entry else "",
     }
     first = ctx.call("refute", candidate=program, **search)
     if not first.ok:
@@ -99,7 +101,10 @@ def repair(
             messages.append({"role": "user", "content": NO_CODE})
             continue
         outcome = ctx.call("refute", candidate=fix, **search)
-        if outcome.ok:
+        if outcome.ok and outcome.output["status"] == "untested":
+            history.append(_tried(attempts, fix, outcome.output))
+            feedback = f"The search could not test your fix: {outcome.output['reason']}"
+        elif outcome.ok:
             history.append(_tried(attempts, fix, outcome.output))
             if not outcome.output["found"]:
                 break  # it survived: nothing left to feed back
@@ -184,6 +189,7 @@ def _tried(attempt: int, program: str, refuted: dict[str, Any]) -> dict[str, Any
         "attempt": attempt,
         "program": program,
         "found": refuted["found"],
+        "status": refuted["status"],
         "counterexample": counterexample,
         "summary": refuted["summary"],
         "tries": refuted["tries"],
@@ -198,7 +204,7 @@ def _result(history: list[dict[str, Any]], attempts: int) -> dict[str, Any]:
     last = next(entry for entry in reversed(history) if "found" in entry)
     return {
         "answer": last["program"],
-        "survived": not last["found"],
+        "survived": last["status"] == "not_found",
         "verified": False,  # a search that finds nothing is not a proof
         "attempts": attempts,
         "counterexample": last["counterexample"],

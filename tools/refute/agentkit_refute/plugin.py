@@ -25,6 +25,7 @@ def refute_tool(
     witness_entry: str = "f",
     generator: str = "",
     seeds: list[Any] | None = None,
+    signature: str = "",
     compare: str = "exact",
     budget: float = 5.0,
     timeout: float = 2.0,
@@ -48,6 +49,9 @@ def refute_tool(
     :param witness_entry: the predicate's name
     :param generator: code defining generate(rng, size) -> str, for programs
     :param seeds: example inputs to try first (a list; several arguments as a list each)
+    :param signature: code of a stub with the candidate's type hints (``def f(xs: list[int])
+        -> int: ...``): the inputs' types, where no reference gives them (the candidate's own
+        hints are never used for that)
     :param compare: exact, float or unordered
     :param budget: seconds of search
     :param timeout: seconds per input
@@ -59,6 +63,7 @@ def refute_tool(
         prop=_code(prop, prop_entry, "property.py"),
         witness=_code(witness, witness_entry, "witness.py"),
         generator=_code(generator, "generate", "generator.py"),
+        signature=_code(signature, None if program else entry, "signature.py"),
         seeds=seeds or [],
         compare=compare,  # type: ignore[arg-type]
         budget=budget,
