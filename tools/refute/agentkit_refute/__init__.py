@@ -17,7 +17,7 @@ _PUBLIC = {
     "RefuteResult": "agentkit_refute.search",
     "RefuteError": "agentkit_refute.targets",
     "Target": "agentkit_refute.targets",
-    "warm": "agentkit_refute.executor",
+    "warm": "agentkit_refute.workers",
 }
 
 

@@ -22,7 +22,8 @@ Each batch call gets ``until``, the seconds left of the search's budget: no inpu
 after it, an input's limit never runs past it, and an input cut short by it is reported
 as ``cut`` (not run), never as a timeout.
 
-Only the standard library and :mod:`agentkit_refute.values` are imported here.
+Only the standard library and the package's other sandbox-side modules (``values``,
+``_described``, ``_leftovers``) are imported here.
 """
 
 from __future__ import annotations
@@ -36,22 +37,22 @@ import os
 import random
 import select
 import signal
-import stat
 import sys
 import time
 import types
 import typing
 from typing import Any
 
+from agentkit_refute._described import describe_function as _describe
+from agentkit_refute._described import entry_function as _entry
+from agentkit_refute._described import literals_of as _literals
+from agentkit_refute._leftovers import kill_group, sweep, tracked, wait, wipe_scratch
 from agentkit_refute.values import decode, encode
 
 OUTPUT_LIMIT = 1 << 20
 REPLY_LIMIT = 8 * OUTPUT_LIMIT  # a reply's JSON, escapes and all
 PR_SET_DUMPABLE = 4
-SWEEP_ROUNDS = 20  # kill-and-look rounds for processes a program left behind
 _children: dict[str, _Child] = {}
-_tracked: set[int] = set()  # pids this supervisor forked and has not waited for yet
-_exited: dict[int, int] = {}  # wait statuses of tracked pids reaped early
 
 
 def _untraceable() -> None:
@@ -172,7 +173,7 @@ class _Child:
             self.kill()
             return {"status": "timeout", "seconds": time.monotonic() - started}
         if not line:
-            _kill_group(self.pid)
+            kill_group(self.pid)
             death = self._death()
             _sweep()
             return {"status": "crash", "error": death, "seconds": time.monotonic() - started}
@@ -180,7 +181,7 @@ class _Child:
 
     def kill(self) -> None:
         if self.pid:
-            _kill_group(self.pid)
+            kill_group(self.pid)
             self._death()
             _sweep()
 
@@ -193,7 +194,7 @@ class _Child:
             os.close(reply_r)
             _enter_child(request_r, reply_w)
             _serve(self.source, self.filename, request_r, reply_w)  # never returns
-        _tracked.add(pid)
+        tracked.add(pid)
         os.close(request_r)
         os.close(reply_w)
         self.pid, self.requests, self.replies, self.buffer = pid, request_w, reply_r, b""
@@ -216,7 +217,7 @@ class _Child:
         for fd in (self.requests, self.replies):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        status = _wait(pid)
+        status = wait(pid)
         if os.WIFSIGNALED(status):
             number = os.WTERMSIG(status)
             return f"killed by signal {number} ({signal.Signals(number).name})"
@@ -303,13 +304,6 @@ def _load(source: str, filename: str) -> types.ModuleType:
     return module
 
 
-def _entry(module: types.ModuleType, name: str) -> Any:
-    function = getattr(module, name, None)
-    if not callable(function):
-        raise LookupError(f"{module.__file__} has no function {name!r}")
-    return function
-
-
 def _dataclass(module: types.ModuleType, name: str) -> type | None:
     found = getattr(module, name, None)
     return found if isinstance(found, type) else None
@@ -339,6 +333,11 @@ def _quiet() -> None:
         os.dup2(devnull, fd)
 
 
+def _sweep() -> None:
+    """Kill what the children left behind, keeping the live children and theirs."""
+    sweep({child.pid for child in _children.values() if child.pid})
+
+
 def _enter_child(*keep: int) -> None:
     """A fresh child's first steps: its own process group, output to nowhere, and no
     descriptor but 0-2 and ``keep`` (the supervisor's, to the host above all)."""
@@ -349,237 +348,6 @@ def _enter_child(*keep: int) -> None:
         os.closerange(low, fd)
         low = fd + 1
     os.closerange(low, os.sysconf("SC_OPEN_MAX"))
-
-
-# -- what children leave behind ---------------------------------------------------------
-
-
-def _kill_group(pid: int) -> None:
-    """SIGKILL a child and its process group (what it started and did not move away)."""
-    for kill in (os.killpg, os.kill):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            kill(pid, signal.SIGKILL)
-
-
-def _wait(pid: int) -> int:
-    """The wait status of a child this supervisor forked (reaped now, or earlier)."""
-    _tracked.discard(pid)
-    if pid in _exited:
-        return _exited.pop(pid)
-    try:
-        return os.waitpid(pid, 0)[1]
-    except ChildProcessError:
-        return _exited.pop(pid, 0)
-
-
-def _reap() -> None:
-    """Reap every exited child: as the namespace's init, orphans are ours to reap, or
-    their zombies would count against the sandbox's process limit."""
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        if pid in _tracked:
-            _exited[pid] = status
-
-
-def _sweep() -> None:
-    """Kill every process of this sandbox that no live child owns.
-
-    Only as the namespace's init (under bubblewrap), where every other process in sight
-    is user code of this worker; elsewhere killing process groups is all we can do. A
-    process that forks while it is killed is found again in the next round.
-    """
-    if os.getpid() != 1:
-        return
-    for _ in range(SWEEP_ROUNDS):
-        _reap()
-        parents = _parents()
-        owned = {child.pid for child in _children.values() if child.pid}
-        while more := {pid for pid, ppid in parents.items() if ppid in owned} - owned:
-            owned |= more
-        strays = set(parents) - owned - {1}
-        if not strays:
-            return
-        for pid in strays:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-    _reap()
-
-
-def _parents() -> dict[int, int]:
-    """pid -> parent pid of every live process in this pid namespace."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as file:
-                fields = file.read().rpartition(b")")[2].split()
-        except OSError:
-            continue
-        if fields and fields[0] not in (b"Z", b"X"):
-            parents[int(entry)] = int(fields[1])
-    return parents
-
-
-def _wipe_scratch() -> None:
-    """Empty the places a program may write to: the working directory, the temporary
-    directory, and (private to this sandbox only under bubblewrap) /tmp and /dev/shm."""
-    places = {os.getcwd(), os.environ.get("TMPDIR", "")}
-    if os.getpid() == 1:
-        places |= {"/tmp", "/dev/shm"}
-    for place in filter(None, places):
-        with contextlib.suppress(OSError):
-            for entry in os.scandir(place):
-                _remove(entry.path)
-
-
-def _remove(path: str) -> None:
-    """Delete ``path`` (never following a symlink), even where the program took away
-    the write permission of a directory it made."""
-    with contextlib.suppress(OSError):
-        info = os.lstat(path)
-        if not stat.S_ISDIR(info.st_mode):
-            os.unlink(path)
-            return
-        os.chmod(path, 0o700)
-        for entry in os.scandir(path):
-            _remove(entry.path)
-        os.rmdir(path)
-
-
-# -- type descriptions ------------------------------------------------------------------
-
-
-def _describe(module: types.ModuleType, entry: str) -> dict[str, Any]:
-    import inspect
-
-    function = _entry(module, entry)
-    signature = inspect.signature(function)
-    try:
-        hints = typing.get_type_hints(function)
-    except Exception:
-        hints = {}
-    params = []
-    for name, param in signature.parameters.items():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            continue
-        described: dict[str, Any] = {"name": name}
-        if name in hints:
-            described["type"] = _type_of(hints[name])
-        if param.default is not param.empty:
-            described["default"] = encode(param.default)
-        params.append(described)
-    return {
-        "params": params,
-        "functions": sorted(n for n, v in vars(module).items() if callable(v)),
-    }
-
-
-MAX_LITERALS = 32
-
-
-def _literals(source: str) -> dict[str, list[Any]]:
-    """The numbers and short strings the code uses, simplest first.
-
-    Bugs sit at the code's own constants (``score > 90``, ``split("=")``), so the search
-    tries them, and their neighbours, early. Only constants in functions and classes,
-    and module-level names they read, count: not docstrings, and not data that sits in
-    the same file without being used (test tables, expected answers).
-    """
-    import ast
-
-    tree = ast.parse(source)
-    code = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-    roots: list[ast.AST] = [node for node in tree.body if isinstance(node, code)]
-    read = {n.id for root in roots for n in ast.walk(root) if isinstance(n, ast.Name)}
-    for statement in tree.body:
-        targets = (
-            statement.targets
-            if isinstance(statement, ast.Assign)
-            else [statement.target]
-            if isinstance(statement, ast.AnnAssign)
-            else []
-        )
-        if any(isinstance(t, ast.Name) and t.id in read for t in targets):
-            roots.append(statement)
-    nodes = {id(node): node for root in roots for node in ast.walk(root)}
-    docstrings = {id(node.value) for node in nodes.values() if isinstance(node, ast.Expr)}
-    found: dict[str, set[Any]] = {"int": set(), "float": set(), "str": set()}
-    for node in nodes.values():
-        if not isinstance(node, ast.Constant) or id(node) in docstrings:
-            continue
-        value = node.value
-        if isinstance(value, bool) or value is None:
-            continue
-        if isinstance(value, int) and abs(value) <= 10**18:
-            found["int"].update((value, -value))
-        elif isinstance(value, float) and value == value and abs(value) < 1e300:
-            found["float"].update((value, -value))
-        elif isinstance(value, str) and 0 < len(value) <= 20:
-            found["str"].add(value)
-    return {
-        kind: sorted(values, key=lambda v: (len(v), v) if kind == "str" else (abs(v), v))[
-            :MAX_LITERALS
-        ]
-        for kind, values in found.items()
-    }
-
-
-def _type_of(hint: Any, depth: int = 0) -> dict[str, Any]:
-    import dataclasses
-
-    if depth > 20:
-        return {"t": "unsupported", "repr": repr(hint)}
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    simple = {
-        int: "int",
-        float: "float",
-        bool: "bool",
-        str: "str",
-        bytes: "bytes",
-        type(None): "none",
-    }
-    if hint in simple:
-        return {"t": simple[hint]}
-    if hint is None:
-        return {"t": "none"}
-    if dataclasses.is_dataclass(hint):
-        fields = typing.get_type_hints(hint)
-        return {
-            "t": "dataclass",
-            "name": hint.__name__,
-            "fields": [
-                [f.name, _type_of(fields.get(f.name, Any), depth + 1)]
-                for f in dataclasses.fields(hint)
-            ],
-        }
-    containers = {list: "list", set: "set", frozenset: "frozenset"}
-    if (origin or hint) in containers:
-        item = _type_of(args[0], depth + 1) if args else {"t": "int"}
-        return {"t": containers[origin or hint], "of": item}
-    if (origin or hint) is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return {"t": "list", "of": _type_of(args[0], depth + 1), "as": "tuple"}
-        if not args:
-            return {"t": "list", "of": {"t": "int"}, "as": "tuple"}
-        return {"t": "tuple", "items": [_type_of(a, depth + 1) for a in args]}
-    if (origin or hint) is dict:
-        key, value = args if args else (int, int)
-        return {"t": "dict", "key": _type_of(key, depth + 1), "value": _type_of(value, depth + 1)}
-    if (
-        origin is typing.Union
-        or str(origin) == "<class 'types.UnionType'>"
-        or isinstance(hint, types.UnionType)
-    ):
-        return {"t": "union", "options": [_type_of(a, depth + 1) for a in args]}
-    if origin is typing.Literal:
-        return {"t": "literal", "values": [encode(a) for a in args]}
-    return {"t": "unsupported", "repr": repr(hint)}
 
 
 # -- whole programs ----------------------------------------------------------------------
@@ -596,7 +364,7 @@ def _run_program(code: types.CodeType, filename: str, stdin: str, timeout: float
         with os.fdopen(reply_w, "wb") as out:
             out.write(json.dumps(reply).encode())
         os._exit(0)
-    _tracked.add(pid)
+    tracked.add(pid)
     os.close(reply_w)
     exited = os.pidfd_open(pid)
     try:
@@ -604,11 +372,11 @@ def _run_program(code: types.CodeType, filename: str, stdin: str, timeout: float
     finally:
         os.close(exited)
         os.close(reply_r)
-    _kill_group(pid)  # it answered or it ran out of time: either way, it is done
-    status = _wait(pid)
+    kill_group(pid)  # it answered or it ran out of time: either way, it is done
+    status = wait(pid)
     seconds = time.monotonic() - started
     _sweep()
-    _wipe_scratch()
+    wipe_scratch()
     if timed_out:
         return {"status": "timeout", "seconds": seconds}
     if not data:

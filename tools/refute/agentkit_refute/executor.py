@@ -20,24 +20,20 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import math
-import threading
 import time
 from typing import Any, Literal
 
-from agentkit.sandbox import SandboxPolicy, bwrap_path
-from agentkit.worker import FreshWorkers, SandboxedWorker, WorkerError, WorkerTimeout
+from agentkit.worker import SandboxedWorker, WorkerError, WorkerTimeout
 from agentkit_refute.compare import Mode, comparable, notes, same_output, same_text
+from agentkit_refute.protocol import GRACE, protocol_problem
 from agentkit_refute.targets import RefuteError, Target
 from agentkit_refute.values import decode, encode
+from agentkit_refute.workers import Side, fresh_workers, retire_unused
 
 Kind = Literal["wrong_output", "crash", "timeout"]
-Side = Literal["subject", "oracle", "generator"]
-INSIDE = "agentkit_refute._inside"
 MIN_QUICK_TIMEOUT = 0.25  # a first, short time limit; a timeout is then confirmed at the full one
 MIN_REFERENCE_LIMIT = 0.5  # the reference's adapted limit never goes below this
 MAX_REFERENCE_HANGS = 2  # inputs the reference hung on at the full limit, before no more tries
-GRACE = 0.5  # seconds a worker may answer after the time it was given, before it is killed
-STATUSES = ("ok", "error", "timeout", "crash", "cut")
 
 
 @dataclasses.dataclass
@@ -112,7 +108,7 @@ class Executor:
         """Retire the workers: killed, and replaced by spares, in the background."""
         self._side.shutdown(wait=False)
         for side, starting in self._starting.items():
-            starting.add_done_callback(lambda done, side=side: _retire(side, done))
+            starting.add_done_callback(lambda done, side=side: retire_unused(side, done))
         for side, worker in self._workers.items():
             fresh_workers(side).retire(worker)
         self._workers, self._starting = {}, {}
@@ -216,7 +212,7 @@ class Executor:
             )
         except WorkerError as exc:
             return self._broken(side, exc, count, time.monotonic() - started)
-        problem = _protocol_problem(
+        problem = protocol_problem(
             replies, count, until - (time.monotonic() - started), fields.get("stop_on_timeout")
         )
         if problem:
@@ -562,86 +558,6 @@ class Executor:
         if same_text(want["output"], got["output"], self.oracle.compare, self.oracle.tolerance):
             return Verdict("pass", stdin)
         return Verdict("fail", stdin, "wrong_output", want["output"], got["output"])
-
-
-_fresh: dict[tuple[str, SandboxPolicy, str | None], FreshWorkers] = {}
-_fresh_lock = threading.Lock()
-SPARES = {"subject": 2, "oracle": 2, "generator": 1}  # two: the search's and its confirmation's
-
-
-def fresh_workers(side: Side) -> FreshWorkers:
-    """Where a search takes its never-used workers of one side, for the sandbox
-    settings in force.
-
-    Never reused: the code of one search must not meet the next one's. Keyed by the
-    settings, so a change of configuration gets new workers. Each worker is its
-    sandbox's init (see :mod:`agentkit_refute._inside`).
-    """
-    policy = dataclasses.replace(SandboxPolicy.from_config(), command_is_init=True)
-    key = (side, policy, bwrap_path())
-    with _fresh_lock:
-        if key not in _fresh:
-            _fresh[key] = FreshWorkers(
-                INSIDE, policy=policy, label=f"refute-{side}", spares=SPARES[side]
-            )
-        return _fresh[key]
-
-
-def warm(timeout: float = 60.0) -> bool:
-    """Start the sandboxed workers ahead, so that the next search does not wait for them."""
-    return all(fresh_workers(side).warm(timeout) for side in ("subject", "oracle"))
-
-
-def _retire(side: Side, started: concurrent.futures.Future[SandboxedWorker]) -> None:
-    """Retire a worker that was started for a search that ended without using it."""
-    if started.exception() is None:
-        fresh_workers(side).retire(started.result())
-
-
-def _protocol_problem(replies: Any, count: int, left: float, stop_on_timeout: bool) -> str | None:
-    """What is wrong with a batch's replies, or None.
-
-    ``left``: the seconds of its time the worker had not used when it answered; a
-    worker that says the budget cut it short while time was left is not believed.
-    """
-    if not isinstance(replies, list) or not replies or len(replies) > count:
-        return f"it sent {type(replies).__name__} of length {_length(replies)} for {count} inputs"
-    for position, reply in enumerate(replies):
-        problem = _reply_problem(reply)
-        if problem:
-            return f"reply {position + 1}: {problem}"
-    last = replies[-1]["status"]
-    if any(r["status"] == "cut" for r in replies[:-1]):
-        return "it went on after saying the time was up"
-    if last == "cut" and left > GRACE:
-        return f"it said the time was up with {left:.2g} s left"
-    if len(replies) < count and not (last == "cut" or (stop_on_timeout and last == "timeout")):
-        return f"it answered {len(replies)} of {count} inputs"
-    return None
-
-
-def _reply_problem(reply: Any) -> str | None:
-    if not isinstance(reply, dict) or reply.get("status") not in STATUSES:
-        return f"not an answer: {reply!r:.80}"
-    seconds = reply.get("seconds", 0.0)
-    if not isinstance(seconds, int | float) or not 0 <= seconds < math.inf:
-        return f"a time of {seconds!r:.40}"
-    if reply["status"] == "error" and not isinstance(reply.get("error"), str):
-        return "an error without a message"
-    if reply["status"] == "ok":
-        if "output" not in reply:
-            return "an answer without an output"
-        for field in ("output", "args_after"):
-            if field in reply:
-                try:
-                    decode(reply[field])
-                except Exception as exc:
-                    return f"an unreadable {field} ({type(exc).__name__}: {exc})"[:300]
-    return None
-
-
-def _length(value: Any) -> int | str:
-    return len(value) if isinstance(value, list | dict | str) else "-"
 
 
 def _failure(given: Any, got: dict) -> Verdict | None:
