@@ -72,7 +72,11 @@ EXIT_STATUS = {"not_found": 0, "found": 1, "untested": 2}
     "--tolerance", type=float, default=1e-9, show_default=True, help="For --compare float."
 )
 @click.option(
-    "--budget", type=float, default=DEFAULT_BUDGET, show_default=True, help="Seconds of search."
+    "--budget",
+    type=float,
+    default=DEFAULT_BUDGET,
+    show_default=True,
+    help="Seconds for the whole call: search, shrinking and the final re-run.",
 )
 @click.option(
     "--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True, help="Seconds per input."
