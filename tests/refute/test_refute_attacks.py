@@ -393,3 +393,20 @@ def test_the_budget_bounds_the_whole_call(tmp_path, candidate, reference):
     )
     # About a second past the budget on this machine; more margin for a loaded CI one.
     assert time.monotonic() - started < 4 + 2.5
+
+
+def test_a_module_that_never_finishes_loading_is_refused_within_the_budget(tmp_path):
+    code = write(
+        tmp_path,
+        "stuck.py",
+        "while True:\n    pass\n\ndef candidate(x: int) -> int:\n    return x\n",
+    )
+    reference = write(tmp_path, "ref.py", "def candidate(x: int) -> int:\n    return x\n")
+    started = time.monotonic()
+    with pytest.raises(RefuteError, match=r"stuck\.py: cannot load it: it did not load within"):
+        refute(
+            Target.function(code, "candidate"),
+            reference=Target.function(reference, "candidate"),
+            budget=3,
+        )
+    assert time.monotonic() - started < 3 + 2.5

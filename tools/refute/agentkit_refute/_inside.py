@@ -77,9 +77,10 @@ signal.signal(signal.SIGINT, signal.SIG_DFL)
 # -- the functions the engine calls (through the worker) ---------------------------------
 
 
-def describe(source: str, filename: str, entry: str) -> dict[str, Any]:
-    """The parameters of ``entry`` (names, type descriptions, defaults) and module facts."""
-    return _child(source, filename).ask({"op": "describe", "entry": entry}, timeout=30.0)
+def describe(source: str, filename: str, entry: str, limit: float = 30.0) -> dict[str, Any]:
+    """The parameters of ``entry`` (names, type descriptions, defaults) and module facts,
+    once its module has loaded, within ``limit`` seconds."""
+    return _child(source, filename).ask({"op": "describe", "entry": entry}, timeout=limit)
 
 
 def call_batch(

@@ -88,6 +88,7 @@ def refute(
         )
     except WorkerError as exc:
         raise RefuteError(f"the sandbox did not start: {exc}") from exc
+    executor.deadline = started + budget  # loading the code counts against the budget too
     try:
         _check_helpers(executor, [oracle.prop, oracle.checker, validator, generator, signature])
         params, arity, names = (

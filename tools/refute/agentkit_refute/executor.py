@@ -32,6 +32,7 @@ from agentkit_refute.workers import Side, fresh_workers, retire_unused
 
 Kind = Literal["wrong_output", "crash", "timeout"]
 MIN_QUICK_TIMEOUT = 0.25  # a first, short time limit; a timeout is then confirmed at the full one
+DESCRIBE_LIMIT = 30.0  # seconds a module may take to load, at most
 MIN_REFERENCE_LIMIT = 0.5  # the reference's adapted limit never goes below this
 MAX_REFERENCE_HANGS = 2  # inputs the reference hung on at the full limit, before no more tries
 
@@ -130,14 +131,24 @@ class Executor:
     # -- primitives ----------------------------------------------------------------
 
     def describe(self, target: Target, *, side: Side) -> dict[str, Any]:
+        """``target``'s parameters and constants, or ``{"status": "error", "error": ...}``
+        when its module does not load (within the time left, at most 30 s)."""
+        limit = max(min(DESCRIBE_LIMIT, self.deadline - time.monotonic()), 0.01)
         reply = self._call(
-            side, "describe", 60, source=target.source, filename=target.filename, entry=target.entry
+            side,
+            "describe",
+            limit + GRACE,
+            source=target.source,
+            filename=target.filename,
+            entry=target.entry,
+            limit=limit,
         )
-        if not isinstance(reply, dict) or reply.get("status") not in ("ok", "error"):
-            return {"status": "error", "error": "ProtocolError: not a description"}
-        if reply["status"] != "ok":
+        status = reply.get("status") if isinstance(reply, dict) else None
+        if status == "timeout":
+            return {"status": "error", "error": f"it did not load within {limit:.2g} s"}
+        if status in ("error", "crash"):
             return {"status": "error", "error": str(reply.get("error"))[:2000]}
-        described = reply.get("description")
+        described = reply.get("description") if status == "ok" else None
         if not isinstance(described, dict):
             return {"status": "error", "error": "ProtocolError: not a description"}
         return {"status": "ok", **described}
