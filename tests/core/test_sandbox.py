@@ -555,6 +555,12 @@ def test_a_private_host_directory_is_refused_in_one_line_only_without_bwrap(box)
         box.require_reachable(public / "env", "the environment")
         if box.isolated:  # bubblewrap mounts what it shows: the host's modes do not matter
             box.require_reachable(private / "env", "the environment")
+            (private / "env" / "data.txt").write_text("behind a private directory")
+            policy = SandboxPolicy(readonly_paths=(str(private / "env"),), limits=SMALL)
+            with Sandbox(policy, label="test") as shown:
+                seen = python(shown, f"print(open({str(private / 'env' / 'data.txt')!r}).read())")
+            assert seen.returncode == 0, seen.stderr.decode(errors="replace")
+            assert seen.stdout.decode().strip() == "behind a private directory"
             return
         with pytest.raises(SandboxError) as refused:
             box.require_reachable(private / "env", "the environment")

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sandbox_helpers import require_bwrap
 
 from agentkit.sandbox import UID_BASE
 from agentkit.worker import (
@@ -24,6 +25,7 @@ from agentkit.worker import (
 sys.path.insert(0, str(Path(__file__).parent / "worker_modules"))
 
 MODULE = "worker_target"
+MODULE_FILE = Path(__file__).parent / "worker_modules" / f"{MODULE}.py"
 
 
 @pytest.fixture
@@ -197,14 +199,24 @@ def test_fresh_workers_hand_each_started_worker_out_once_and_start_a_spare_on_re
         fresh.take()
 
 
-def test_inside_sees_agentkit_and_the_module_but_not_the_rest_of_the_checkout(worker):
+def test_inside_sees_agentkit_and_the_workers_module(worker):
     import agentkit
 
-    checkout = Path(agentkit.__file__).resolve().parent.parent
     assert worker.call("agentkit_version", timeout=30) == agentkit.__version__
+    assert worker.call("can_read", timeout=5, path=str(MODULE_FILE)) is True
+
+
+def test_inside_sees_nothing_else_of_the_checkout(worker):
+    # Without bubblewrap the inside sees the host's files as its own uid: world-readable
+    # sources are readable then, so only the namespaces can hide them.
+    require_bwrap()
+    import agentkit
+
+    assert worker.sandbox.isolated, "bubblewrap is available, yet the worker is not isolated"
+    checkout = Path(agentkit.__file__).resolve().parent.parent
+    assert worker.call("can_read", timeout=30, path=str(MODULE_FILE)) is True  # the control
     assert worker.call("can_read", timeout=5, path=__file__) is False
-    if worker.sandbox.isolated:
-        assert worker.call("can_read", timeout=5, path=str(checkout / "pyproject.toml")) is False
+    assert worker.call("can_read", timeout=5, path=str(checkout / "pyproject.toml")) is False
 
 
 def test_a_worker_started_from_a_short_lived_thread_outlives_it():
