@@ -1,4 +1,5 @@
-"""Writing a file whole or not at all, for everything agentkit saves for the user."""
+"""Writing a file whole or not at all, for everything agentkit saves for the user; and
+keeping private what only the user should read (the run store, the chat history)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from agentkit.config import home
 
 
 def write_atomically(path: str | Path, data: str | bytes) -> None:
@@ -24,6 +27,40 @@ def write_atomically(path: str | Path, data: str | bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def private_dir(path: Path) -> None:
+    """Create the directory ``path`` (and missing parents) for its owner only (0700).
+
+    An existing ``AGENTKIT_HOME`` is tightened too: earlier versions made it with the
+    umask's mode. Any other existing directory is left alone; it may be shared (a
+    store in ``/tmp``).
+    """
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o700)  # mkdir's mode is cut by the umask, never widened
+    elif path.resolve() == home().resolve():
+        path.chmod(0o700)
+
+
+def private_file(path: Path) -> None:
+    """Create the file ``path`` if it is missing, and make it readable by its owner only.
+
+    An existing file is never opened: closing any descriptor of a SQLite database
+    drops every lock this process holds on it (POSIX locks are per process), which
+    corrupts a database another thread is writing. A missing one is made 0600 aside
+    and linked into place, so that it is never there with a wider mode.
+    """
+    if not path.exists():
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.close(handle)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # made by another process or thread in the meantime
+        finally:
+            os.unlink(temporary)
+    path.chmod(0o600)
 
 
 def save_figure(figure: Any, path: str | Path, **options: Any) -> None:

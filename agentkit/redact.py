@@ -1,9 +1,12 @@
 """Keep secrets out of anything agentkit writes down (the run store, traces, errors).
 
-Three nets, from the cheapest up: values under keys that name a secret
+Four nets, from the cheapest up: values under keys that name a secret
 (``api_key``, ``Authorization``, ``password``...); strings shaped like a bearer token
-or an OpenAI-style key; and the literal values of secret-looking environment
-variables (``*_API_KEY``, ``*_TOKEN``, ``*_SECRET``, ``*PASSWORD*``) wherever they occur.
+or an OpenAI-style key, or like an ``Authorization:`` header; credentials inside URLs
+(``user:password@`` and query parameters such as ``api_key=``, ``token=``, ``sig=``),
+wherever a URL is written (an endpoint in an error message, a log line); and the
+literal values of secret-looking environment variables (``*_API_KEY``, ``*_TOKEN``,
+``*_SECRET``, ``*PASSWORD*``) wherever they occur.
 """
 
 from __future__ import annotations
@@ -21,6 +24,18 @@ _SECRET_KEY = re.compile(
 )
 _SECRET_SHAPES = re.compile(
     r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}|\bsk-[A-Za-z0-9_-]{16,}|\bBasic\s+[A-Za-z0-9+/=]{12,}"
+)
+_HEADER = re.compile(
+    r"(?i)\b((?:proxy-)?authorization|x-api-key)(\s*:\s*)(?:(?:bearer|basic|token|digest)\s+)?"
+    r"[^\s\"',;]+"
+)
+# user:password@ (or a bare token@) between a URL's scheme and its host; greedy, as a
+# URL parser takes the last @ of the authority (a password may hold an unencoded @).
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s\"'<>]+@")
+# A query or fragment parameter whose name (or its last _/- part) names a secret.
+_URL_PARAM = re.compile(
+    r"(?i)([?&;#](?:[\w.-]*[_-])?(?:api[_-]?key|apikey|key|token|secret|password|passwd|pwd"
+    r"|sig|signature|credential|auth|code)=)[^&#\s\"'<>]*"
 )
 _SECRET_ENV = re.compile(r"(?i)(api_?key|token|secret|password|passwd)")
 
@@ -58,7 +73,11 @@ def _redact_text(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    return _SECRET_SHAPES.sub(REDACTED, text)
+    text = _SECRET_SHAPES.sub(REDACTED, text)
+    if "://" in text:
+        text = _URL_USERINFO.sub(rf"\1{REDACTED}@", text)
+        text = _URL_PARAM.sub(rf"\1{REDACTED}", text)
+    return _HEADER.sub(rf"\1\2{REDACTED}", text)
 
 
 def _env_fingerprint() -> tuple[tuple[str, str], ...]:

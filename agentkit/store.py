@@ -7,6 +7,9 @@ once; each thread gets its own connection. The schema grows through ordered migr
 functions, each recorded in ``_migrations`` when applied.
 
 Secrets never enter it: every payload passes through :func:`agentkit.redact.redact`.
+Nobody else reads it either: ``AGENTKIT_HOME`` is made 0700 and the database 0600
+(SQLite gives its ``-wal`` and ``-shm`` files the database's mode); the chat history
+beside it is made the same way.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentkit.config import home
 from agentkit.errors import StoreError
+from agentkit.files import private_dir, private_file
 from agentkit.redact import env_secrets, redact
 
 if TYPE_CHECKING:
@@ -128,7 +132,8 @@ class Store:
         # cost more than the write. Keys and token shapes are caught on every write.
         self.secrets = env_secrets()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
+            private_file(self.path)
             self._migrate()
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the run store at {self.path}: {exc}") from None

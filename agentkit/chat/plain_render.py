@@ -29,6 +29,8 @@ from agentkit.chat.turn import (
     ToolFinished,
     ToolStarted,
 )
+from agentkit.cli.output import one_line
+from agentkit.terminal import safe_text
 from agentkit.tools import Tool
 from agentkit.verify import Verdict
 
@@ -40,8 +42,8 @@ class PlainRenderer:
     """Answers on stdout, the rest as one-line notes on stderr."""
 
     def __init__(self, out: IO[str] | None = None, err: IO[str] | None = None) -> None:
-        self.out = out or sys.stdout
-        self.err = err or sys.stderr
+        self.out = _Shown(out or sys.stdout)
+        self.err = _Shown(err or sys.stderr)
         self._streamed = False
 
     def _note(self, text: str) -> None:
@@ -54,10 +56,10 @@ class PlainRenderer:
         self._note(message)
 
     def error(self, message: str) -> None:
-        self._note(f"Error: {' '.join(message.split())}")
+        self._note(f"Error: {one_line(message)}")
 
     def warning(self, message: str) -> None:
-        self._note(f"Warning: {' '.join(message.split())}")
+        self._note(f"Warning: {one_line(message)}")
 
     def markdown(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -166,6 +168,20 @@ class PlainRenderer:
 
     def save_capture(self, path: Path) -> bool:
         return False
+
+
+class _Shown:
+    """A text stream that shows control characters instead of passing them on: every
+    line this renderer writes may quote a kernel, a tool or a model."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(safe_text(text))
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 def _result_note(result: Any) -> str:

@@ -1,10 +1,11 @@
 """Reading turns: a prompt_toolkit prompt in a terminal, plain lines otherwise.
 
 The terminal prompt keeps its history in ``$AGENTKIT_HOME/chat_history`` (shared by
-every chat, like a shell's), completes slash commands and their arguments (tool names,
-model names, paths), and takes several lines: Enter sends, unless a code fence is
-still open or the line ends with a backslash; Alt-Enter (Esc, Enter) always starts a
-new line; a paste keeps its newlines.
+every chat, like a shell's; readable by the user only, and redacted like the run
+store, so a key or a URL with a password pasted into a turn is not kept), completes
+slash commands and their arguments (tool names, model names, paths), and takes several
+lines: Enter sends, unless a code fence is still open or the line ends with a
+backslash; Alt-Enter (Esc, Enter) always starts a new line; a paste keeps its newlines.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 from agentkit.chat.format import PROMPT_MARK
 from agentkit.chat.turn import Decision
+from agentkit.files import private_dir, private_file
+from agentkit.redact import redact
 
 ArgumentCompleter = Callable[[str], Iterable[tuple[str, str]]]
 
@@ -104,6 +107,19 @@ def path_completions(argument: str) -> Iterable[tuple[str, str]]:
         yield argument + completion.text, ""
 
 
+class PrivateHistory(FileHistory):
+    """prompt_toolkit's file history, in a 0600 file, with secrets redacted as they are
+    written (this session's own up-arrow still recalls what was typed)."""
+
+    def __init__(self, path: Path) -> None:
+        private_dir(path.parent)
+        private_file(path)
+        super().__init__(str(path))
+
+    def store_string(self, string: str) -> None:
+        super().store_string(redact(string))
+
+
 class TerminalPrompter:
     """The prompt_toolkit prompt."""
 
@@ -113,9 +129,8 @@ class TerminalPrompter:
         completer: Completer,
         toolbar: Callable[[], str],
     ) -> None:
-        history_path.parent.mkdir(parents=True, exist_ok=True)
         self.session: PromptSession[str] = PromptSession(
-            history=FileHistory(str(history_path)),
+            history=PrivateHistory(history_path),
             multiline=True,
             key_bindings=input_bindings(),
             completer=completer,

@@ -23,13 +23,12 @@ from typing import TYPE_CHECKING, Any
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
-from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.spinner import Spinner
 from rich.table import Table
-from rich.text import Text
 
 from agentkit.chat import format as fmt
+from agentkit.chat.shown import Markdown, Text
 from agentkit.chat.turn import (
     ApprovalRequest,
     Cancelling,
@@ -53,6 +52,7 @@ from agentkit.chat.widgets import (
     verdict_lines,
     verification_line,
 )
+from agentkit.cli.output import one_line
 from agentkit.tools import Tool
 
 if TYPE_CHECKING:
@@ -103,10 +103,10 @@ class RichRenderer:
             self.console.print(Text(message, style="dim"))
 
     def error(self, message: str) -> None:
-        self._print(Text("Error: ", style="bold red") + Text(" ".join(message.split())))
+        self._print(Text("Error: ", style="bold red") + Text(one_line(message)))
 
     def warning(self, message: str) -> None:
-        self._print(Text("Warning: ", style="bold yellow") + Text(" ".join(message.split())))
+        self._print(Text("Warning: ", style="bold yellow") + Text(one_line(message)))
 
     def markdown(self, text: str) -> None:
         self._print(Markdown(text, code_theme=CODE_THEME))

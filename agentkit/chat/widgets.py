@@ -12,12 +12,11 @@ from rich.panel import Panel
 from rich.rule import Rule
 from rich.segment import Segment
 from rich.spinner import Spinner
-from rich.syntax import Syntax
 from rich.table import Table
-from rich.text import Text
 from rich.tree import Tree
 
 from agentkit.chat import format as fmt
+from agentkit.chat.shown import Syntax, Text
 from agentkit.chat.turn import Rejected
 from agentkit.tools import ToolResult
 from agentkit.verify import Verdict

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from agentkit.cli.output import one_line
 from agentkit.errors import AgentkitError
 
 
@@ -104,14 +105,14 @@ def _exit_code(value: Any) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    click.echo(f"Error: {' '.join(message.split())}", err=True)
+    click.echo(f"Error: {one_line(message)}", err=True)
     return code
 
 
 def _one_line_warning(
     message: Warning | str, category: type[Warning], *args: Any, **kw: Any
 ) -> None:
-    click.echo(f"Warning: {' '.join(str(message).split())}", err=True)
+    click.echo(f"Warning: {one_line(str(message))}", err=True)
 
 
 @click.group(cls=AgentkitGroup)

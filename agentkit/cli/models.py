@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from agentkit.cli.output import json_option, print_json, print_table
+from agentkit.cli.output import echo, json_option, print_json, print_table
 
 
 @click.command(name="models")
@@ -21,7 +21,7 @@ def models_command(as_json: bool, remote: bool) -> None:
     document = {
         "default": settings.model,
         "endpoint": {
-            "base_url": endpoint.base_url,
+            "base_url": endpoint.shown_url,
             "api_key_set": bool(endpoint.describe()["api_key_set"]),
         },
         "models": [_describe(entry) for entry in sorted(get_models(), key=lambda e: e.name)],
@@ -31,14 +31,14 @@ def models_command(as_json: bool, remote: bool) -> None:
     if as_json:
         print_json(document)
         return
-    click.echo(f"default model: {settings.model or '(none: set AGENTKIT_MODEL or pass -m)'}")
+    echo(f"default model: {settings.model or '(none: set AGENTKIT_MODEL or pass -m)'}")
     key_state = "set" if document["endpoint"]["api_key_set"] else "not set"
-    click.echo(f"endpoint: {endpoint.base_url} (key {key_state})")
+    echo(f"endpoint: {endpoint.shown_url} (key {key_state})")
     rows = [[m["name"], m["plugin"] or "-", m["description"]] for m in document["models"]]
     if rows:
         print_table(rows, ["MODEL", "PLUGIN", "DETAILS"])
     for model_id in document.get("remote", []):
-        click.echo(f"remote: {model_id}")
+        echo(f"remote: {model_id}")
 
 
 def _describe(entry) -> dict[str, object]:  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from agentkit.cli.output import json_option, parse_json_object, print_json
+from agentkit.cli.output import echo, json_option, parse_json_object, print_json
 
 if TYPE_CHECKING:
     from agentkit.workflows import WorkflowResult
@@ -36,8 +36,8 @@ def print_workflow_result(outcome: WorkflowResult, as_json: bool) -> None:
         print_json(outcome.to_dict())
         return
     result = outcome.result
-    click.echo(result if isinstance(result, str) else json.dumps(result, indent=2, default=str))
-    click.echo(f"run {outcome.run_id}: done", err=True)
+    echo(result if isinstance(result, str) else json.dumps(result, indent=2, default=str))
+    echo(f"run {outcome.run_id}: done", err=True)
 
 
 COMMANDS = [run_command]

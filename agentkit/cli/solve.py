@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from agentkit.cli.output import json_option, print_json, print_table
+from agentkit.cli.output import echo, json_option, print_json, print_table
 from agentkit.errors import AgentkitError
 
 
@@ -63,10 +63,10 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print_json({key: result.get(key) for key in keys})
         return
-    click.echo(result["answer"] if result["answer"] is not None else "(no answer)")
-    click.echo(f"verified: {_verified_text(result)}", err=True)
+    echo(result["answer"] if result["answer"] is not None else "(no answer)")
+    echo(f"verified: {_verified_text(result)}", err=True)
     usage = result["usage"]
-    click.echo(
+    echo(
         f"run {result['run_id']}: {result['attempts']} attempt(s), "
         f"{usage.get('prompt_tokens', 0)} prompt + {usage.get('completion_tokens', 0)} "
         "completion tokens",
@@ -90,7 +90,7 @@ def runs_command(ctx: click.Context, as_json: bool, limit: int) -> None:
         print_json(runs)
         return
     if not runs:
-        click.echo(f"no runs yet in {store.path}", err=True)
+        echo(f"no runs yet in {store.path}", err=True)
         return
     rows = [[r["id"], r["kind"], r["name"], r["status"], _short(r["input"])] for r in runs]
     print_table(rows, ["RUN", "KIND", "NAME", "STATUS", "INPUT"])
@@ -114,26 +114,24 @@ def show_command(run_id: str, as_json: bool) -> None:
     if as_json:
         print_json(report)
         return
-    click.echo(f"run {report['id']} ({report['kind']} {report['name']}): {report['status']}")
+    echo(f"run {report['id']} ({report['kind']} {report['name']}): {report['status']}")
     if report["input"] is not None:
-        click.echo(f"input: {_short(report['input'], 200)}")
+        echo(f"input: {_short(report['input'], 200)}")
     for step in report["steps"]:
         result = step.get("result") or {}
         shown = result.get("output") if step["status"] == "done" else step.get("reason")
-        click.echo(
+        echo(
             f"  {step['id']:<8} {step['status']:<8} {step['tool']:<12} "
             f"{step.get('elapsed', 0):6.2f}s  {_short(step.get('args'))} -> {_short(shown)}"
         )
     for verdict in report["verdicts"]:
         said = f"{verdict['status']} {verdict.get('feedback', '')}".strip()
-        click.echo(f"  verdict {verdict.get('verifier')}: {said}")
+        echo(f"  verdict {verdict.get('verifier')}: {said}")
     tokens = report["tokens"]
-    click.echo(
-        f"tokens: {tokens['prompt_tokens']} prompt + {tokens['completion_tokens']} completion"
-    )
+    echo(f"tokens: {tokens['prompt_tokens']} prompt + {tokens['completion_tokens']} completion")
     output = report["output"] if isinstance(report["output"], dict) else {}
     if "answer" in output:
-        click.echo(f"answer: {output['answer']}\nverified: {_verified_text(output)}")
+        echo(f"answer: {output['answer']}\nverified: {_verified_text(output)}")
 
 
 def _verified_text(result: dict[str, Any]) -> str:
@@ -199,7 +197,7 @@ def graph_command(run_id: str, png_path: str | None) -> None:
         raise AgentkitError(f"run {run_id} has no plan")
     plan = Plan.parse(report["plan"])
     statuses = {step["id"]: step["status"] for step in report["steps"]}
-    click.echo(plan.mermaid(statuses), nl=False)
+    echo(plan.mermaid(statuses), nl=False)
     if png_path:
         plan.png(png_path, statuses)
 

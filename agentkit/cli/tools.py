@@ -6,7 +6,14 @@ import json
 
 import click
 
-from agentkit.cli.output import json_option, parse_json_object, print_json, print_table
+from agentkit.cli.output import (
+    echo,
+    json_option,
+    one_line,
+    parse_json_object,
+    print_json,
+    print_table,
+)
 
 
 @click.group(name="tools", invoke_without_command=True)
@@ -46,10 +53,10 @@ def call_command(name: str, args_json: str, timeout: float | None, as_json: bool
         print_json(result.to_dict())
     elif result.ok:
         output = result.output
-        click.echo(output if isinstance(output, str) else json.dumps(output, indent=2))
+        echo(output if isinstance(output, str) else json.dumps(output, indent=2))
     if not result.ok:
         if not as_json:
-            click.echo(f"Error: {' '.join(str(result.error).split())}", err=True)
+            echo(f"Error: {one_line(result.error)}", err=True)
         raise click.exceptions.Exit(1)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentkit.errors import ModelError
 from agentkit.models.base import Message, ModelResponse, OnDelta, ToolCallRequest, Usage
+from agentkit.redact import redact
 
 if TYPE_CHECKING:
     import openai
@@ -47,7 +48,12 @@ class OpenAIModel:
         self._client: openai.OpenAI | None = None
 
     def __repr__(self) -> str:
-        return f"OpenAIModel({self.name!r}, base_url={self.base_url!r})"
+        return f"OpenAIModel({self.name!r}, base_url={self.shown_url!r})"
+
+    @property
+    def shown_url(self) -> str:
+        """The endpoint as errors and listings show it: without credentials in it."""
+        return redact(self.base_url)
 
     @property
     def client(self) -> openai.OpenAI:
@@ -67,7 +73,7 @@ class OpenAIModel:
         return {
             "name": self.name,
             "model_id": self.model_id,
-            "base_url": self.base_url,
+            "base_url": self.shown_url,
             "api_key_set": bool(self._api_key),
         }
 
@@ -92,7 +98,7 @@ class OpenAIModel:
                 return self._streamed(request, on_delta)
             completion = self.client.chat.completions.create(**request)
             if not completion.choices:
-                raise ModelError(f"the model endpoint at {self.base_url} answered with no choices")
+                raise ModelError(f"the model endpoint at {self.shown_url} answered with no choices")
             return _response_from(completion)
         except openai.APIError as exc:
             raise self._explain(exc) from exc
@@ -112,7 +118,7 @@ class OpenAIModel:
     def _explain(self, exc: openai.APIError) -> ModelError:
         import openai
 
-        where = f"at {self.base_url}"
+        where = f"at {self.shown_url}"
         if isinstance(exc, openai.AuthenticationError):
             return ModelError(
                 f"the model endpoint {where} rejected the API key (401); check {self.api_key_env}"
@@ -141,7 +147,7 @@ class OpenAIModel:
 
     def _not_json(self, exc: json.JSONDecodeError) -> ModelError:
         return ModelError(
-            f"the model endpoint at {self.base_url} answered with a body that is not JSON "
+            f"the model endpoint at {self.shown_url} answered with a body that is not JSON "
             f"({exc}); check that OPENAI_BASE_URL points at an OpenAI-compatible API"
         )
 

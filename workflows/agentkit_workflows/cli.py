@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from agentkit.cli.output import parse_json_object, print_json
+from agentkit.cli.output import echo, parse_json_object, print_json
 from agentkit.files import save_figure
 
 if TYPE_CHECKING:
@@ -242,12 +242,12 @@ def _print_summary(summary: dict[str, Any]) -> None:
         lines.append(("chart", summary["chart"]))
     width = max(len(name) for name, _ in lines)
     for name, text in lines:
-        click.echo(f"{name.ljust(width)}  {text}")
+        echo(f"{name.ljust(width)}  {text}")
     failures = summary["failures"]
     for failure in failures[:FAILURES_SHOWN]:
-        click.echo(f"  line {failure['line']}: {failure['error']}")
+        echo(f"  line {failure['line']}: {failure['error']}")
     if len(failures) > FAILURES_SHOWN:
-        click.echo(f"  ... and {len(failures) - FAILURES_SHOWN} more failures in results.jsonl")
+        echo(f"  ... and {len(failures) - FAILURES_SHOWN} more failures in results.jsonl")
 
 
 def _recorded(summary: dict[str, Any]) -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from agentkit.cli.output import json_option, print_json
+from agentkit.cli.output import echo, json_option, print_json
 from agentkit_prover.backend import DEFAULT_TIMEOUT, ProverError, backend_for_path
 from agentkit_prover.result import ProofResult
 from agentkit_prover.tool import MAX_TIMEOUT, check_source
@@ -54,7 +54,7 @@ def prove_command(file: Path, timeout: float, theorem: str | None, as_json: bool
     if as_json:
         print_json(result.to_dict())
     else:
-        click.echo("\n".join(describe(result, str(file))))
+        echo("\n".join(describe(result, str(file))))
     if not result.proved:
         raise click.exceptions.Exit(1)
 

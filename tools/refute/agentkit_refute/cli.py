@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from agentkit.cli.output import json_option, print_json
+from agentkit.cli.output import echo, json_option, one_line, print_json
 from agentkit.config import load_settings
 from agentkit_refute.api import DEFAULT_BUDGET, DEFAULT_TIMEOUT, refute
 from agentkit_refute.compare import MODES
@@ -107,7 +107,7 @@ def refute_command(candidate: str | None, entry: str | None, **options: Any) -> 
     else:
         _print_human(result)
     if result.status == "untested":
-        click.echo(f"Error: untested: {result.reason}", err=True)
+        echo(f"Error: untested: {one_line(result.reason)}", err=True)
     raise SystemExit(EXIT_STATUS[result.status])
 
 
@@ -198,22 +198,20 @@ def _seeds(path: str | None) -> list[Any]:
 
 
 def _print_human(result: RefuteResult) -> None:
-    click.echo(result.summary)
+    echo(result.summary)
     if result.found:
         if result.original_input != result.input:
-            click.echo(
-                f"  first found: {json.dumps(result.original_input, ensure_ascii=False)[:500]}"
-            )
+            echo(f"  first found: {json.dumps(result.original_input, ensure_ascii=False)[:500]}")
         if result.error:
-            click.echo(f"  detail: {result.error}")
+            echo(f"  detail: {result.error}")
     phases = ", ".join(
         f"{k} {v}"
         for k, v in result.searched.items()
         if isinstance(v, int)
         and k in ("seeds", "special", "small", "generated", "model", "random", "shrink")
     )
-    click.echo(f"  {result.tries} inputs in {result.seconds:.2f} s ({phases})")
+    echo(f"  {result.tries} inputs in {result.seconds:.2f} s ({phases})")
     for note in result.notes:
-        click.echo(f"  note: {note}")
+        echo(f"  note: {note}")
     for note in result.searched.get("model_notes", []):
-        click.echo(f"  model: {note}")
+        echo(f"  model: {note}")

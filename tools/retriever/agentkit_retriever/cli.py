@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from agentkit.cli.output import json_option, print_json, print_table
+from agentkit.cli.output import echo, json_option, print_json, print_table
 from agentkit_retriever.errors import RetrieverError
 from agentkit_retriever.search import MODES, SearchResult, search
 from agentkit_retriever.store import DEFAULT_INDEX, Index, index_names, remove_index
@@ -59,12 +59,12 @@ def add_command(
         field=field,
         dense_vectors=dense_vectors,
         model=model,
-        warn=lambda line: click.echo(f"Warning: {line}", err=True),
+        warn=lambda line: echo(f"Warning: {line}", err=True),
     )
     if as_json:
         print_json(report.to_dict())
     else:
-        click.echo(_summary(report))
+        echo(_summary(report))
 
 
 def _summary(report: UpdateReport) -> str:
@@ -100,15 +100,15 @@ def search_command(query: str, k: int, where: str, mode: str | None, as_json: bo
 
 def _print_hits(result: SearchResult) -> None:
     if not result.hits:
-        click.echo(f"no match in {result.index}")
+        echo(f"no match in {result.index}")
     for number, hit in enumerate(result.hits, 1):
         where = f"{_shown(hit.path)}:{hit.start_line}-{hit.end_line}"
         title = f"  {hit.title}" if hit.title else ""
-        click.echo(f"{number}. {where}{title}  ({result.mode} {hit.score:.4g})")
+        echo(f"{number}. {where}{title}  ({result.mode} {hit.score:.4g})")
         preview = hit.snippet or hit.text[:200]
-        click.echo(f"   {' '.join(preview.split())}")
+        echo(f"   {' '.join(preview.split())}")
     if result.note:
-        click.echo(f"({result.note})")
+        echo(f"({result.note})")
 
 
 def _shown(path: str) -> str:
@@ -134,7 +134,7 @@ def list_command(as_json: bool) -> None:
         print_json(rows)
         return
     if not rows:
-        click.echo("no indexes yet (create one with: agentkit index add PATH)")
+        echo("no indexes yet (create one with: agentkit index add PATH)")
         return
     table = [
         [r["name"], str(r["files"]), str(r["chunks"]), _size(r["size_bytes"]), r["model"] or "-"]
@@ -162,7 +162,7 @@ def remove_command(name: str, as_json: bool) -> None:
     if as_json:
         print_json({"removed": str(path)})
     else:
-        click.echo(f"removed {path}")
+        echo(f"removed {path}")
 
 
 __all__ = ["index_command"]
