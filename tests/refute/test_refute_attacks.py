@@ -125,6 +125,8 @@ def test_a_stopped_supervisor_without_bubblewrap_is_untested_never_not_found(tmp
         [*args, "--json"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60
     )
     assert time.monotonic() - started < 30
+    if "is not searchable by others" in shown.stderr:  # a checkout in a private directory
+        pytest.skip(shown.stderr.strip().splitlines()[-1])
     assert shown.returncode == 2, shown.stderr
     document = json.loads(shown.stdout)
     assert document["status"] == "untested" and "stuck" in document["reason"]
