@@ -299,12 +299,12 @@ def test_a_timeout_is_reported_at_the_full_limit_on_the_reported_input(tmp_path)
     result = refute(
         Target.function(code, "candidate"),
         reference=Target.function(code, "reference"),
-        budget=10,
+        budget=12,
         timeout=2,
     )
     assert result.status == "found" and result.kind == "timeout", result.summary
     assert result.input >= 1000 and result.error == "no answer within 2 s"
-    assert time.monotonic() - started < 10 + 2.5
+    assert time.monotonic() - started < 12 + 2.5
 
 
 def test_a_failure_kept_by_state_between_inputs_is_not_a_counterexample(tmp_path):

@@ -199,7 +199,7 @@ class Search:
         if not self.failures:
             self.first_failure_seconds = time.monotonic() - self.started
             if verdict.kind == "timeout":  # its re-run needs the full time limit
-                reserve = self.executor.timeout + CONFIRM_RESERVE
+                reserve = self.executor.timeout + 2 * CONFIRM_RESERVE
                 self.shrink_end = max(time.monotonic(), min(self.shrink_end, self.end - reserve))
                 self.executor.deadline = self.shrink_end
         self.failures.append(verdict)
