@@ -3,10 +3,13 @@
 A :class:`Sandbox` is a private directory, a private unprivileged uid and a recipe
 that turns a command line into a confined one:
 
-``prlimit`` (rlimits: address space, file size, open files, processes, no core)
+``sh`` (joins the sandbox's memory cgroup: one bound on all its processes together)
+  -> ``nice`` (below agentkit's scheduling priority)
+  -> ``prlimit`` (rlimits: address space, file size, open files, processes, no core)
   -> ``bwrap`` (new mount, pid, net, ipc and uts namespaces; a read-only view of the
      system; only the sandbox's own directory writable; a private size-capped /tmp
-     and /dev/shm; a cleared environment; a new session; dies with its parent)
+     and /dev/shm; a cleared environment; a new session; dies with its parent; and
+     the seccomp filter of :mod:`agentkit._seccomp`, given as a descriptor)
   -> ``setpriv`` (drop to the sandbox uid with no capabilities and no new privileges)
   -> the command.
 
@@ -16,15 +19,16 @@ sandbox ever made can be found and killed by uid (:meth:`Sandbox.kill_all`), eve
 daemon that left the process group. The uid comes from a slot locked with ``flock``,
 so concurrent agentkit processes never share one and a crashed owner frees its slot.
 
-Without bubblewrap the command runs with the rlimits and the uid alone, after a loud
-warning; ``sandbox = "required"`` (config) or ``AGENTKIT_SANDBOX=required`` refuses
-instead. ``AGENTKIT_BWRAP`` names the bwrap binary (empty: behave as if absent).
+Without bubblewrap the command runs with the rlimits, the uid and the seccomp filter
+(loaded by ``_seccomp_exec.py``) alone, after a loud warning; likewise without
+libseccomp, with no filter; ``sandbox = "required"`` (config) or
+``AGENTKIT_SANDBOX=required`` refuses instead. ``AGENTKIT_BWRAP`` names the bwrap
+binary (empty: behave as if absent).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import signal
@@ -34,90 +38,49 @@ import tempfile
 import time
 import uuid
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
-from agentkit.config import load_settings, settings_from_table
-from agentkit.errors import AgentkitError
+from agentkit import _sandbox_dirs as dirs
+from agentkit._bwrap import ETC_FILES, _python_paths, private_tmp_args, view_args
+from agentkit._cgroup import MemoryCgroup, join_prefix, sweep_stale_groups
+from agentkit._sandbox_policy import (
+    Mode,
+    SandboxError,
+    SandboxLimits,
+    SandboxPolicy,
+    SandboxWarning,
+    bwrap_path,
+)
+from agentkit._seccomp import availability as seccomp_availability
+from agentkit._seccomp import filter_bpf
+from agentkit._uids import kill_uid, processes_of
 
-Mode = Literal["auto", "required", "off"]
+__all__ = [  # the public names stay here; the parts live in private modules
+    "ETC_FILES",
+    "INSIDE_PATH",
+    "UID_BASE",
+    "UID_SLOTS",
+    "Mode",
+    "Sandbox",
+    "SandboxError",
+    "SandboxLimits",
+    "SandboxPolicy",
+    "SandboxRun",
+    "SandboxWarning",
+    "_python_paths",
+    "bwrap_path",
+    "is_root",
+    "kill_uid",
+    "processes_of",
+]
 
 UID_BASE = 2_100_000_000  # far from system, user and subuid ranges
 UID_SLOTS = 4096
 INSIDE_PATH = "/usr/local/bin:/usr/bin:/bin"
-# /etc entries a program needs; the rest of /etc (shadow, ssh keys, ...) stays outside.
-ETC_FILES = (
-    "/etc/alternatives",
-    "/etc/ca-certificates",
-    "/etc/fonts",
-    "/etc/group",
-    "/etc/ld.so.cache",
-    "/etc/ld.so.conf",
-    "/etc/ld.so.conf.d",
-    "/etc/localtime",
-    "/etc/mime.types",
-    "/etc/nsswitch.conf",
-    "/etc/passwd",
-    "/etc/ssl",
-)
-
-
-class SandboxError(AgentkitError):
-    """The sandbox could not be set up, or was required and is not available."""
-
-
-class SandboxWarning(UserWarning):
-    """Untrusted code is about to run with less isolation than it should have."""
-
-
-@dataclass(frozen=True)
-class SandboxLimits:
-    """Resource limits for everything inside one sandbox."""
-
-    memory_mb: int = 2048  # address space per process (RLIMIT_AS)
-    file_size_mb: int = 256  # largest file a process may write (RLIMIT_FSIZE)
-    open_files: int = 1024  # per process (RLIMIT_NOFILE)
-    processes: int = 128  # processes and threads of the sandbox uid together (RLIMIT_NPROC)
-    tmp_size_mb: int = 256  # the private /tmp, and the private /dev/shm (each)
-    cpu_seconds: int | None = None  # per process (RLIMIT_CPU); None: no limit
-
-    @classmethod
-    def from_config(cls, **overrides: Any) -> SandboxLimits:
-        """Defaults, then ``[sandbox_limits]`` from the config file, then ``overrides``."""
-        return settings_from_table(cls, "sandbox_limits", **overrides)
-
-
-@dataclass(frozen=True)
-class SandboxPolicy:
-    """How to confine: the mode, the limits and what the inside may see."""
-
-    mode: Mode = "auto"
-    limits: SandboxLimits = field(default_factory=SandboxLimits)
-    network: bool = False
-    readonly_paths: tuple[str, ...] = ()  # extra host paths visible read-only, same path
-    writable_paths: tuple[str, ...] = ()  # extra host paths visible and writable, same path
-    env: tuple[tuple[str, str], ...] = ()  # the only environment the inside gets (+PATH, HOME)
-    # The command is the pid namespace's init (bubblewrap only): the processes it starts
-    # cannot stop, kill or signal it (the kernel drops signals an init has no handler
-    # for), so it can supervise code that must not reach it. It must reap orphans.
-    command_is_init: bool = False
-
-    @classmethod
-    def from_config(cls, **limit_overrides: Any) -> SandboxPolicy:
-        mode = os.environ.get("AGENTKIT_SANDBOX") or load_settings().sandbox
-        if mode not in ("auto", "required", "off"):
-            raise SandboxError(f"AGENTKIT_SANDBOX must be auto, required or off, not {mode!r}")
-        return cls(mode=mode, limits=SandboxLimits.from_config(**limit_overrides))  # type: ignore[arg-type]
-
-
-def bwrap_path() -> str | None:
-    """The bubblewrap binary, or None when it is not installed (or switched off)."""
-    configured = os.environ.get("AGENTKIT_BWRAP")
-    if configured is not None:
-        # A path or a name on PATH, like every other tool setting; empty: switched off.
-        return shutil.which(configured) if configured else None
-    return shutil.which("bwrap")
+SECCOMP_EXEC = str(Path(__file__).with_name("_seccomp_exec.py"))
 
 
 def is_root() -> bool:
@@ -134,39 +97,85 @@ class Sandbox:
     def __init__(self, policy: SandboxPolicy | None = None, *, label: str = "sandbox") -> None:
         self.policy = policy or SandboxPolicy.from_config()
         self.bwrap = None if self.policy.mode == "off" else bwrap_path()
+        self.seccomp_missing = seccomp_availability()
         self._check_isolation(label)
-        self._slot = _UidSlot.acquire() if is_root() else None
+        self.closed = True  # until everything below is made: close() then does nothing
+        self._base = _open_base()
+        try:
+            self._make(label)
+        except BaseException:
+            self._release()
+            raise
+        self.closed = False
+
+    def _make(self, label: str) -> None:
+        self._sweep()
+        self._slot = self._acquire_slot() if is_root() else None
         self.uid = self._slot.uid if self._slot else os.getuid()
         self.gid = self.uid if self._slot else os.getgid()
         if self._slot:
             kill_uid(self.uid)  # a crashed previous owner may have left processes behind
-        base = Path(tempfile.gettempdir()) / "agentkit-sandboxes"
-        base.mkdir(mode=0o711, exist_ok=True)
-        self.root = Path(tempfile.mkdtemp(prefix=f"{label}-", dir=base))
-        self.root.chmod(0o711)
+        name, self._root_fd = dirs.make_sandbox_dir(self._base, label)
+        self.root = Path(dirs.base_path()) / name
+        limit = self.policy.limits.total_memory_mb
+        self.cgroup = MemoryCgroup.create(name, limit << 20) if limit else None
+        self._filter_fd = None if self.seccomp_missing else _filter_memfd()
         self.workdir = self.subdir("work")
-        self.closed = False
+
+    def _sweep(self) -> None:
+        """Remove what SIGKILLed owners left: their directories and memory cgroups."""
+        held = lambda uid: dirs.UidSlot.held(self._base, UID_BASE, uid)  # noqa: E731
+        dirs.sweep_stale(self._base, held)
+        sweep_stale_groups(lambda: set(os.listdir(self._base)))
+
+    def _acquire_slot(self) -> dirs.UidSlot:
+        start = uuid.uuid4().int % UID_SLOTS  # spread out, so lock attempts rarely collide
+        with _refusing_unsafe():
+            slot = dirs.UidSlot.acquire(self._base, UID_BASE, UID_SLOTS, start)
+        if slot is None:
+            raise SandboxError(f"all {UID_SLOTS} sandbox uids are in use")
+        return slot
 
     @property
     def isolated(self) -> bool:
         """True when namespaces (bubblewrap) confine the inside, not only rlimits."""
         return self.bwrap is not None
 
+    @property
+    def memory_bound(self) -> str:
+        """What really bounds the sandbox's memory, in words."""
+        per_process = f"{self.policy.limits.memory_mb} MiB of address space per process"
+        if self.cgroup is None:
+            return f"{per_process} only (no memory cgroup here: no bound on the total)"
+        return f"{self.policy.limits.total_memory_mb} MiB in total, and {per_process}"
+
     def _check_isolation(self, label: str) -> None:
-        if self.bwrap is not None:
-            return
-        if self.policy.mode == "required":
+        missing = []
+        if self.bwrap is None and self.policy.mode != "off":
+            missing.append("bubblewrap (bwrap) is missing")
+        if self.seccomp_missing:
+            missing.append(f"no seccomp filter: {self.seccomp_missing}")
+        if missing and self.policy.mode == "required":
             raise SandboxError(
-                "bubblewrap (bwrap) is not available and the sandbox is required; "
-                'install it (apt-get install bubblewrap) or set sandbox = "auto"'
+                f"{'; '.join(missing)}, and the sandbox is required; install "
+                "bubblewrap and libseccomp2 (apt-get install bubblewrap libseccomp2) or set "
+                'sandbox = "auto"'
             )
-        reason = "sandbox = off" if self.policy.mode == "off" else "bubblewrap (bwrap) is missing"
-        warnings.warn(
-            f"{label}: {reason}: untrusted code runs with rlimits and its own uid only, "
-            "with no filesystem or network isolation; install bubblewrap",
-            SandboxWarning,
-            stacklevel=3,
-        )
+        if self.bwrap is None:
+            reason = "sandbox = off" if self.policy.mode == "off" else missing[0]
+            warnings.warn(
+                f"{label}: {reason}: untrusted code runs with rlimits and its own uid only, "
+                "with no filesystem or network isolation; install bubblewrap",
+                SandboxWarning,
+                stacklevel=3,
+            )
+        if self.seccomp_missing:
+            warnings.warn(
+                f"{label}: {missing[-1]}: untrusted code may use every system call "
+                "(namespaces, keyrings, io_uring)",
+                SandboxWarning,
+                stacklevel=3,
+            )
 
     def require_reachable(self, path: str | Path, what: str) -> None:
         """Raise one clear error when the inside cannot reach ``path`` on the host.
@@ -191,14 +200,23 @@ class Sandbox:
 
     def subdir(self, name: str, *, owned_by_sandbox: bool = True) -> Path:
         """A directory under the sandbox root, writable from inside unless told otherwise."""
-        path = self.root / name
-        path.mkdir(mode=0o700 if owned_by_sandbox else 0o755, exist_ok=True)
-        if owned_by_sandbox and self._slot:
-            os.chown(path, self.uid, self.gid)
-        return path
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(name, 0o700 if owned_by_sandbox else 0o755, dir_fd=self._root_fd)
+        # Never through a symlink: only this process writes in the root, but it says so.
+        fd = os.open(name, dirs.DIR_FLAGS, dir_fd=self._root_fd)
+        try:
+            if owned_by_sandbox and self._slot:
+                os.fchown(fd, self.uid, self.gid)
+        finally:
+            os.close(fd)
+        return self.root / name
 
     def command(self, argv: list[str], *, cwd: Path | None = None) -> list[str]:
-        """``argv`` wrapped in the limits, the namespaces and the uid drop."""
+        """``argv`` wrapped in the limits, the namespaces, the filter and the uid drop.
+
+        Start it with :meth:`popen_kwargs`: they hand the seccomp filter's descriptor
+        over (without it, bwrap refuses to start rather than run unfiltered).
+        """
         inner = list(argv)
         if self._slot:
             inner = [
@@ -214,7 +232,13 @@ class Sandbox:
             ]
         if self.bwrap is not None:
             inner = [*self._bwrap_args(cwd or self.workdir), "--", *inner]
-        return [*self._prlimit_args(), "--", *inner]
+        elif self._filter_fd is not None:  # no bwrap to load the filter: a tiny loader does
+            inner = [sys.executable, "-I", "-S", SECCOMP_EXEC, str(self._filter_fd), "--", *inner]
+        # Below agentkit's scheduling priority; the sandbox uid can never raise it back.
+        outer = ["nice", "-n", str(self.policy.limits.nice), *self._prlimit_args(), "--"]
+        if self.cgroup is not None:
+            outer = [*join_prefix(self.cgroup), *outer]
+        return [*outer, *inner]
 
     def environment(self) -> dict[str, str]:
         """The whole environment the inside gets: nothing of the host's leaks in."""
@@ -235,7 +259,21 @@ class Sandbox:
             "stdin": subprocess.DEVNULL,
             "start_new_session": True,  # without bwrap, still off the caller's terminal
             "close_fds": True,
+            "pass_fds": self._fresh_filter_fd(),
         }
+
+    def _fresh_filter_fd(self) -> tuple[int, ...]:
+        """The filter's descriptor, read from its start by the next process started.
+
+        bwrap reads the filter with read(2), which moves the offset that every process
+        given the same open file shares; so each start gets a new open file in its place.
+        """
+        if self._filter_fd is None:
+            return ()
+        fresh = os.open(f"/proc/self/fd/{self._filter_fd}", os.O_RDONLY | os.O_CLOEXEC)
+        os.dup2(fresh, self._filter_fd, inheritable=False)
+        os.close(fresh)
+        return (self._filter_fd,)
 
     def run(
         self,
@@ -285,9 +323,20 @@ class Sandbox:
             return
         self.closed = True
         self.kill_all()
-        shutil.rmtree(self.root, ignore_errors=True)
-        if self._slot:
-            self._slot.release()
+        self._release()
+
+    def _release(self) -> None:
+        """Give back whatever :meth:`__init__` got, however far it got."""
+        if getattr(self, "cgroup", None) is not None:
+            self.cgroup.remove()  # type: ignore[union-attr]
+        if getattr(self, "_root_fd", None) is not None:
+            shutil.rmtree(self.root.name, dir_fd=self._base, ignore_errors=True)
+            os.close(self._root_fd)
+        for fd in (getattr(self, "_filter_fd", None), self._base):
+            if fd is not None:
+                os.close(fd)
+        if getattr(self, "_slot", None) is not None:
+            self._slot.release()  # type: ignore[union-attr]
 
     def __enter__(self) -> Sandbox:
         return self
@@ -316,6 +365,8 @@ class Sandbox:
         args = [self.bwrap, "--die-with-parent", "--new-session", "--clearenv"]
         if self.policy.command_is_init:
             args.append("--as-pid-1")
+        if self._filter_fd is not None:
+            args += ["--seccomp", str(self._filter_fd)]
         args += ["--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"]
         if not self.policy.network:
             args.append("--unshare-net")
@@ -323,17 +374,9 @@ class Sandbox:
             args.append("--unshare-user")  # unprivileged bwrap needs its own user namespace
         args += ["--hostname", "agentkit-sandbox"]
         args += ["--proc", "/proc", "--dev", "/dev"]
-        # Private and size-capped. bwrap makes a tmpfs mode 0755 owned by root, which the
-        # sandbox uid could not write to: they must be world-writable and sticky, as on
-        # the host (multiprocessing's semaphores live in /dev/shm).
-        for private in ("/tmp", "/dev/shm"):
-            size = str(self.policy.limits.tmp_size_mb << 20)
-            args += ["--perms", "1777", "--size", size, "--tmpfs", private]
-        mounts = _system_view()
-        mounts += [("--ro-bind-try", p) for p in _python_paths() + list(self.policy.readonly_paths)]
-        mounts += [("--bind", path) for path in self.policy.writable_paths]
-        mounts.append(("--bind", str(self.root)))
-        args += _mount_args(mounts)
+        args += private_tmp_args(self.policy.limits.tmp_size_mb)
+        policy = self.policy
+        args += view_args(policy.readonly_paths, policy.writable_paths, self.root)
         args += ["--chdir", str(cwd)]
         for key, value in self.environment().items():
             args += ["--setenv", key, value]
@@ -356,105 +399,22 @@ def _read_capped(stream: IO[bytes], limit: int) -> bytes:
     return stream.read(limit)
 
 
-def _system_view() -> list[tuple[str, str]]:
-    """Read-only /usr and the merged-/usr links, plus the harmless parts of /etc."""
-    mounts = [("--ro-bind", "/usr")]
-    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
-        if os.path.islink(top):
-            mounts.append(("--symlink", top))
-        elif os.path.isdir(top):
-            mounts.append(("--ro-bind", top))
-    mounts += [("--ro-bind-try", path) for path in ETC_FILES if os.path.exists(path)]
-    return mounts
+def _open_base() -> int:
+    with _refusing_unsafe():
+        return dirs.open_base()
 
 
-def _mount_args(mounts: list[tuple[str, str]]) -> list[str]:
-    """bwrap arguments for ``(operation, path)`` mounts at the same path inside.
-
-    bwrap makes missing parent directories mode 0700, which the sandbox uid could not
-    traverse; so every parent is made first, explicitly, mode 0755.
-    """
-    args: list[str] = []
-    made = {"/", "/tmp", "/proc", "/dev"}
-    for operation, path in mounts:
-        for parent in reversed(Path(path).parents):
-            if str(parent) not in made:
-                made.add(str(parent))
-                args += ["--perms", "0755", "--dir", str(parent)]
-        if operation == "--symlink":
-            args += ["--symlink", os.readlink(path), path]
-        else:
-            args += [operation, path, path]
-        made.add(path)
-    return args
-
-
-def _python_paths() -> list[str]:
-    """This interpreter and its environment, which sandboxed Python workers reuse."""
-    paths = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), sys.prefix}
-    return sorted(p for p in paths if not p.startswith("/usr/"))
-
-
-def kill_uid(uid: int) -> None:
-    """SIGKILL every process owned by ``uid`` (``kill -1`` from that uid reaches exactly them)."""
-    subprocess.run(
-        ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "kill", "-9", "-1"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        timeout=10,
-        check=False,
-    )
-
-
-def processes_of(uid: int) -> list[int]:
-    """Host pids of the live processes running as ``uid`` (real, effective or saved).
-
-    Zombies are left out: they run nothing, and one reparented to the host's init
-    waits for it to reap, which can take seconds (about 2 s on these machines), long
-    after :func:`kill_uid` has done its work.
-    """
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and _runs_as(entry, uid):
-            pids.append(int(entry))
-    return pids
-
-
-def _runs_as(pid: str, uid: int) -> bool:
+@contextlib.contextmanager
+def _refusing_unsafe() -> Iterator[None]:
+    """A planted directory or symlink is a one-line :class:`SandboxError`."""
     try:
-        with open(f"/proc/{pid}/status") as status:
-            fields = dict(line.split(":", 1) for line in status if ":" in line)
-    except OSError:  # gone meanwhile
-        return False
-    if fields.get("State", "").split()[:1] in (["Z"], ["X"]):
-        return False
-    return str(uid) in fields.get("Uid", "").split()[:3]
+        yield
+    except dirs.UnsafeDirectory as exc:
+        raise SandboxError(str(exc)) from None
 
 
-class _UidSlot:
-    """A uid reserved for one sandbox, held by an exclusive ``flock`` on a slot file."""
-
-    def __init__(self, uid: int, handle: IO[bytes]) -> None:
-        self.uid = uid
-        self._handle = handle
-
-    @classmethod
-    def acquire(cls) -> _UidSlot:
-        slots = Path(tempfile.gettempdir()) / "agentkit-sandboxes" / "uid-slots"
-        slots.mkdir(parents=True, exist_ok=True, mode=0o700)
-        start = uuid.uuid4().int % UID_SLOTS  # spread out, so lock attempts rarely collide
-        for offset in range(UID_SLOTS):
-            slot = (start + offset) % UID_SLOTS
-            handle = open(slots / f"{slot}.lock", "ab")  # noqa: SIM115 (held for the slot's life)
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
-                continue
-            return cls(UID_BASE + slot, handle)
-        raise SandboxError(f"all {UID_SLOTS} sandbox uids are in use")
-
-    def release(self) -> None:
-        with contextlib.suppress(OSError):
-            fcntl.flock(self._handle, fcntl.LOCK_UN)
-        self._handle.close()
+def _filter_memfd() -> int:
+    """The seccomp filter in an anonymous file: nothing on disk to swap or plant."""
+    fd = os.memfd_create("agentkit-seccomp", os.MFD_CLOEXEC)
+    os.write(fd, filter_bpf())
+    return fd

@@ -281,6 +281,7 @@ def test_new_session_stops_terminal_injection(jail):
             stdin=slave,
             stdout=subprocess.PIPE,
             env=jail.environment(),
+            pass_fds=jail.popen_kwargs()["pass_fds"],  # the seccomp filter
         )
         out, _ = proc.communicate(timeout=20)
         injected = select.select([master], [], [], 0.2)[0]
