@@ -4,9 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: bubblewrap is the sandbox, coq the proof checker.
+# Debian packages: bubblewrap is the sandbox, libseccomp2 builds its system-call filter,
+# coq the proof checker.
 missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+/sbin/ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2 ' || missing+=(libseccomp2)
 command -v coqc >/dev/null 2>&1 || missing+=(coq)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
