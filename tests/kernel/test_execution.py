@@ -15,12 +15,21 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
-from kernel_helpers import FAST, needs_bwrap, run
+from kernel_helpers import (
+    FAST,
+    assert_alive_with_state,
+    execute,
+    kernel_starter,
+    memory_status,
+    needs_bwrap,
+    reset_peak_memory,
+    run,
+    timed,
+    watch_exit,
+)
 
 import agentkit
 import agentkit_kernel
@@ -30,54 +39,6 @@ from agentkit_kernel import Execution, KernelError, SandboxedKernel
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MEMORY_GROWTH_LIMIT_MB = 200  # what one hostile cell may cost the client
-
-
-def execute(kernel: SandboxedKernel, code: str, timeout: float | None = None) -> Execution:
-    """Run one cell; the wait is bounded by the whole timeout ladder plus a restart."""
-    cell_timeout = timeout or kernel.settings.timeout
-    return run(kernel.execute(code, cell_timeout), cell_timeout + 60)
-
-
-def timed(
-    kernel: SandboxedKernel, code: str, timeout: float | None = None
-) -> tuple[Execution, float]:
-    started = time.monotonic()
-    result = execute(kernel, code, timeout)
-    return result, time.monotonic() - started
-
-
-def watch_exit(kernel: SandboxedKernel) -> dict[str, float]:
-    """Note when the loop learns that the current kernel process has exited."""
-    seen: dict[str, float] = {}
-
-    async def watch() -> None:
-        assert kernel.exited is not None
-        kernel.exited.add_done_callback(lambda _: seen.setdefault("at", time.monotonic()))
-
-    run(watch())
-    return seen
-
-
-def reset_peak_memory() -> int:
-    """Reset this process's peak RSS (``VmHWM``); return the current RSS in MiB."""
-    Path("/proc/self/clear_refs").write_text("5")
-    return memory_status()["VmRSS"]
-
-
-def memory_status() -> dict[str, int]:
-    """``VmRSS`` and ``VmHWM`` of this process (client and test together), in MiB."""
-    values = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(value.split()[0]) // 1024
-    return values
-
-
-def assert_alive_with_state(kernel: SandboxedKernel, expected_x: str) -> None:
-    result = execute(kernel, "x")
-    assert result.status == "ok", result.error
-    assert result.output["result"] == expected_x
 
 
 def assert_restarted_fresh(kernel: SandboxedKernel) -> None:
@@ -90,17 +51,8 @@ def assert_restarted_fresh(kernel: SandboxedKernel) -> None:
 @pytest.fixture
 def start_kernel(artifacts):
     """Start kernels with settings other than FAST; all are shut down after the test."""
-    needs_bwrap()
-    started: list[SandboxedKernel] = []
-
-    def start(**changes: Any) -> SandboxedKernel:
-        kernel = SandboxedKernel(replace(FAST, **changes), artifacts_dir=artifacts)
-        started.append(kernel)
-        return run(kernel.start())
-
-    yield start
-    for kernel in started:
-        run(kernel.shutdown())
+    with kernel_starter(artifacts) as start:
+        yield start
 
 
 # -- the timeout ladder (cases 1, 2, 3, 13, 30) -----------------------------------------

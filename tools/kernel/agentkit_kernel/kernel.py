@@ -8,7 +8,10 @@ waits on the process, so a death (crash, ``os._exit``, OOM kill, SIGKILL) is see
 once, not at the next heartbeat. The process runs ``launcher.py``: ipykernel, with
 lone surrogates made sendable and threads' output kept to the cell that started them.
 A message over ``message_bytes`` is dropped by ZMQ with its connection; the next cell
-gets fresh channels to the same kernel.
+gets fresh channels to the same kernel. IOPub is read for as long as the connection is
+open, between cells too, and every frame is bounded in size and depth before it is
+decoded (see :mod:`agentkit_kernel.channels`). Each start gets fresh IPC and IPython
+directories from the host (see :mod:`agentkit_kernel.fresh`).
 
 The timeout ladder, for a cell that runs too long (or floods its output):
 
@@ -41,7 +44,9 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.connect import write_connection_file
 
 from agentkit.sandbox import Sandbox, SandboxPolicy
-from agentkit_kernel.output import CellOutput, OutputLimits
+from agentkit_kernel.channels import IOPubPump, MessageRejected, bounded_unpacker
+from agentkit_kernel.fresh import fresh_dir, fresh_ipython_dir, open_log, remove
+from agentkit_kernel.output import ArtifactBudget, CellOutput, OutputLimits
 from agentkit_kernel.settings import Execution, KernelError, KernelSettings
 
 READY_POLL = 0.5
@@ -66,6 +71,7 @@ class SandboxedKernel:
         self.context = context or zmq.asyncio.Context.instance()
         self.sandbox: Sandbox | None = None
         self.client: AsyncKernelClient | None = None
+        self.pump: IOPubPump | None = None
         self.process: asyncio.subprocess.Process | None = None
         self.exited: asyncio.Future[int] | None = None
         self.lock = asyncio.Lock()
@@ -73,6 +79,8 @@ class SandboxedKernel:
         self._info: dict[str, Any] = {}
         self._channels_broken = False
         self.last_used = time.monotonic()
+        self.artifacts_saved = 0  # by this session, all its restarts included
+        self.artifact_bytes_saved = 0
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -104,10 +112,11 @@ class SandboxedKernel:
         assert self.sandbox is not None
         info = self._info = self._write_connection_file()
         self._channels_broken = False
-        # Mode 0600: the log may hold the cell's output, for this host process only.
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
-        with open(os.open(self.sandbox.root / "kernel.log", flags, 0o600), "ab") as log:
-            argv = self.sandbox.command(self.settings.kernel_argv(self._connection_file))
+        ipython_dir = fresh_ipython_dir(self.sandbox.root / "ipython")
+        with open(open_log(self.sandbox.root / "kernel.log"), "ab") as log:
+            argv = self.sandbox.command(
+                self.settings.kernel_argv(self._connection_file, ipython_dir)
+            )
             self.process = await asyncio.create_subprocess_exec(
                 *argv, stdout=log, stderr=log, **self.sandbox.popen_kwargs()
             )
@@ -126,11 +135,12 @@ class SandboxedKernel:
 
     def _write_connection_file(self) -> dict[str, Any]:
         assert self.sandbox is not None
-        ipc = self.sandbox.subdir("ipc")
-        for stale in ipc.iterdir():  # sockets of a previous incarnation
-            stale.unlink(missing_ok=True)
+        # Sockets of a previous incarnation, or whatever its cell put in their place.
+        ipc = fresh_dir(self.sandbox.root / "ipc", 0o700)
+        if self.sandbox.uid != os.getuid():
+            os.chown(ipc, self.sandbox.uid, self.sandbox.gid)  # the kernel binds there
         path = self._connection_file
-        path.unlink(missing_ok=True)
+        remove(path)
         _, info = write_connection_file(
             str(path), ip=str(ipc / "k"), transport="ipc", key=secrets.token_hex(32).encode()
         )
@@ -144,7 +154,12 @@ class SandboxedKernel:
         self.context.setsockopt(zmq.MAXMSGSIZE, self.settings.message_bytes)
         client = AsyncKernelClient(context=self.context)
         client.load_connection_info(info)
+        # Checked before decoding: a message nested 200,000 deep was a RecursionError.
+        client.session.unpack = bounded_unpacker(
+            client.session.unpack, self.settings.message_bytes, self.settings.message_depth
+        )
         client.start_channels(hb=False)
+        self.pump = IOPubPump(client)
         return client
 
     async def _wait_ready(self, deadline: float) -> None:
@@ -170,12 +185,14 @@ class SandboxedKernel:
         raise KernelError(f"the kernel did not start within {self.settings.startup_timeout:g}s")
 
     async def _ready_signals(self, msg_id: str) -> None:
-        assert self.client is not None
-        await self._reply_to(msg_id)
-        while True:
-            msg = await self.client.get_iopub_msg()
-            if msg["parent_header"].get("msg_id") == msg_id:
-                return
+        assert self.pump is not None
+        seen = asyncio.get_running_loop().create_future()
+        self.pump.route(msg_id, lambda *_: seen.done() or seen.set_result(None))
+        try:
+            await self._reply_to(msg_id)
+            await seen
+        finally:
+            self.pump.unroute(msg_id)
 
     async def _reconnect(self) -> None:
         """Fresh channels to the same kernel, which keeps its state.
@@ -212,6 +229,9 @@ class SandboxedKernel:
         self.process = None
 
     def _close_client(self) -> None:
+        if self.pump is not None:
+            self.pump.stop()
+            self.pump = None
         if self.client is not None:
             self.client.stop_channels()
             self.client = None
@@ -257,9 +277,7 @@ class SandboxedKernel:
             await self.restart()
             restarted = True
         assert self.client is not None and self.exited is not None
-        cell = CellOutput(
-            OutputLimits(self.settings.output_chars, self.settings.image_bytes), self.artifacts_dir
-        )
+        cell = self._new_cell()
         msg_id = self.client.execute(code, store_history=True, allow_stdin=False)
         run = asyncio.ensure_future(self._collect(msg_id, cell))
         try:
@@ -284,6 +302,27 @@ class SandboxedKernel:
         finally:
             if not run.done():
                 run.cancel()
+            self.artifacts_saved += len(cell.artifacts)
+            self.artifact_bytes_saved += cell.artifact_bytes
+
+    def _new_cell(self) -> CellOutput:
+        settings = self.settings
+        limits = OutputLimits(
+            settings.output_chars,
+            settings.image_bytes,
+            displays=settings.displays,
+            display_chars=settings.display_chars,
+        )
+        budget = ArtifactBudget(
+            count=min(
+                settings.artifacts_per_call, settings.artifacts_per_session - self.artifacts_saved
+            ),
+            bytes=min(
+                settings.artifact_bytes_per_call,
+                settings.artifact_bytes_per_session - self.artifact_bytes_saved,
+            ),
+        )
+        return CellOutput(limits, self.artifacts_dir, budget)
 
     async def _race(self, run: asyncio.Future[Any], cell: CellOutput, timeout: float) -> str:
         """Wait for the cell, a death, a flood or the timeout; say which came first."""
@@ -343,36 +382,45 @@ class SandboxedKernel:
             self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
 
     async def _collect(self, msg_id: str, cell: CellOutput) -> dict[str, Any]:
-        """Read IOPub until the cell's idle status, and the shell reply; return the reply."""
-        iopub = asyncio.ensure_future(self._read_iopub(msg_id, cell))
+        """Take the cell's IOPub messages until its idle status, and the shell reply.
+
+        Only this cell's messages come here; the pump drops the rest (a previous
+        cell's late output, a background thread's) once this cell is over too.
+        """
+        assert self.pump is not None
+        idle = asyncio.get_running_loop().create_future()
+
+        def take(msg: dict[str, Any] | None, rejected: str | None) -> None:
+            if msg is None:
+                cell.reject(rejected or "malformed")
+            elif msg["msg_type"] != "status":
+                cell.add(msg["msg_type"], msg["content"])
+            elif msg["content"].get("execution_state") == "idle" and not idle.done():
+                idle.set_result(None)
+
+        pump = self.pump
+        pump.route(msg_id, take)
         try:
-            reply = await self._reply_to(msg_id)
+            reply = await self._reply_to(msg_id, cell)
             try:
-                await asyncio.wait_for(asyncio.shield(iopub), timeout=2.0)
+                await asyncio.wait_for(idle, timeout=2.0)
             except TimeoutError:
                 # The idle status was lost (an oversized message makes ZMQ drop the link).
                 cell.note("some output was lost: a message exceeded the size limit")
                 self._channels_broken = True
             return reply
         finally:
-            iopub.cancel()
+            pump.unroute(msg_id)
 
-    async def _read_iopub(self, msg_id: str, cell: CellOutput) -> None:
+    async def _reply_to(self, msg_id: str, cell: CellOutput | None = None) -> dict[str, Any]:
         assert self.client is not None
         while True:
-            msg = await self.client.get_iopub_msg()
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue  # a previous cell's late output, or a background thread's
-            if msg["msg_type"] == "status":
-                if msg["content"].get("execution_state") == "idle":
-                    return
+            try:
+                msg = await self.client.get_shell_msg()
+            except (MessageRejected, ValueError, TypeError, KeyError) as exc:
+                if cell is not None:  # over a bound, or forged: never decoded, dropped
+                    cell.reject(str(exc))
                 continue
-            cell.add(msg["msg_type"], msg["content"])
-
-    async def _reply_to(self, msg_id: str) -> dict[str, Any]:
-        assert self.client is not None
-        while True:
-            msg = await self.client.get_shell_msg()
             if msg["parent_header"].get("msg_id") == msg_id:
                 return msg["content"]
 
@@ -380,6 +428,11 @@ class SandboxedKernel:
 
     def _finished(self, cell: CellOutput, reply: dict[str, Any], *, restarted: bool) -> Execution:
         cell.execution_count = reply.get("execution_count", cell.execution_count)
+        if cell.rejected is not None:
+            message = f"KernelError: the kernel sent {cell.rejected}; it was dropped"
+            return Execution(
+                "error", cell.to_output(restarted=restarted), message, cell.artifacts, restarted
+            )
         if reply.get("status") == "ok":
             return Execution(
                 "ok", cell.to_output(restarted=restarted), None, cell.artifacts, restarted

@@ -2,9 +2,10 @@
 
 Everything that comes from the kernel is hostile input: a stream flood, one enormous
 print, a gigantic image, text with lone surrogates or NUL bytes. The collector keeps a
-bounded prefix of every text, says plainly what it dropped, saves images as files
-(or drops them, and says so), and raises a flag when output keeps pouring in long
-after the limit, so the caller can interrupt the cell early.
+bounded prefix of every text, keeps a bounded number of displays, says plainly what
+it dropped, saves images as files within the artifact quota (or drops them, and says
+so), and raises a flag when output keeps pouring in long after the limit, so the
+caller can interrupt the cell early.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from agentkit import Artifact
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 ANSI_CUT = re.compile(r"\x1b(\[[0-9;?]*[ -/]*)?$")  # a colour code cut off by a limit
 IMAGE_SUFFIXES = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif"}
+MAX_NOTES = 20
+MAX_MIMES = 16  # representations of one display
 TEXT_MIMES = ("text/plain", "text/markdown", "text/html", "text/latex", "image/svg+xml")
 
 
@@ -70,9 +73,35 @@ class CappedText:
 
 
 @dataclass
+class ArtifactBudget:
+    """The artifact files a cell may still save: its call's quota, or its session's rest."""
+
+    count: int
+    bytes: int
+    dropped: int = 0
+
+    @classmethod
+    def unlimited(cls) -> ArtifactBudget:
+        return cls(count=1 << 30, bytes=1 << 60)
+
+    def take(self, size: int) -> bool:
+        """Count one file of ``size`` bytes against the budget; False (and counted) if over."""
+        if self.count < 1 or size > self.bytes:
+            self.dropped += 1
+            return False
+        self.count -= 1
+        self.bytes -= size
+        return True
+
+
+@dataclass
 class OutputLimits:
     text: int = 100_000  # characters kept per stream and per text field
     image_bytes: int = 5 << 20  # largest image saved as an artifact
+    # Displays kept per cell, and the characters of text they may hold together: a
+    # hundred thousand tiny displays used to pass uncounted (8 MB, truncated: false).
+    displays: int = 200
+    display_chars: int = 400_000
     # Dropped output beyond this many times ``text`` is a flood: at the ~230k characters
     # a second ipykernel prints, 5 x 100k trips about 2 s after the limit is reached.
     flood_factor: int = 5
@@ -81,25 +110,38 @@ class OutputLimits:
 class CellOutput:
     """The bounded record of one execution, fed message by message."""
 
-    def __init__(self, limits: OutputLimits, artifacts_dir: Path) -> None:
+    def __init__(
+        self, limits: OutputLimits, artifacts_dir: Path, budget: ArtifactBudget | None = None
+    ) -> None:
         self.limits = limits
         self.artifacts_dir = artifacts_dir
+        self.budget = budget or ArtifactBudget.unlimited()
         self.streams = {name: CappedText(limits.text) for name in ("stdout", "stderr")}
         self.result: str | None = None
         self.display: list[dict[str, Any]] = []
+        self.display_chars = 0  # text held by ``display``
+        self.displays_dropped = 0
         self.artifacts: list[Artifact] = []
+        self.artifact_bytes = 0
         self.error: dict[str, Any] | None = None
         self.execution_count: int | None = None
         self.notes: list[str] = []
+        self.rejected: str | None = None
 
     @property
     def truncated(self) -> bool:
-        return bool(self.notes) or any(s.dropped for s in self.streams.values())
+        return bool(self.notes or self.displays_dropped or self.budget.dropped) or any(
+            s.dropped for s in self.streams.values()
+        )
 
     @property
     def flooding(self) -> bool:
         dropped = sum(s.dropped for s in self.streams.values())
-        return dropped > self.limits.text * self.limits.flood_factor
+        factor = self.limits.flood_factor
+        return (
+            dropped > self.limits.text * factor
+            or self.displays_dropped > self.limits.displays * factor
+        )
 
     def add(self, msg_type: str, content: dict[str, Any]) -> None:
         """Take one IOPub message that belongs to this cell."""
@@ -116,6 +158,7 @@ class CellOutput:
             self.take_error(content)
         elif msg_type == "clear_output":
             self.display.clear()
+            self.display_chars = 0
 
     def take_error(self, content: dict[str, Any]) -> None:
         if self.error is None:
@@ -127,9 +170,21 @@ class CellOutput:
             }
 
     def note(self, text: str) -> None:
-        self.notes.append(text)
+        # Bounded too: a cell can make the same drop happen a million times.
+        if text not in self.notes and len(self.notes) < MAX_NOTES:
+            self.notes.append(text)
+
+    def reject(self, reason: str) -> None:
+        """A message for this cell was dropped before decoding (over a bound, or malformed)."""
+        self.rejected = self.rejected or reason
+        self.note(f"a message from the kernel was dropped: {reason}")
 
     def _add_rich(self, data: dict[str, Any], *, plain_is_result: bool) -> None:
+        if not isinstance(data, dict):
+            return
+        if not plain_is_result and len(self.display) >= self.limits.displays:
+            self.displays_dropped += 1
+            return
         entry: dict[str, Any] = {}
         for mime, value in data.items():
             if mime in IMAGE_SUFFIXES:
@@ -139,8 +194,17 @@ class CellOutput:
                     entry[mime] = self._text(value)
             else:
                 entry[mime] = _capped(value, self.limits.text, mime)
-        if entry:
-            self.display.append(entry)
+        if not entry:
+            return
+        # Each field is capped already; the first display is kept whole, so that one
+        # big display is truncated (and says so) rather than lost.
+        size = sum(len(value) for value in entry.values() if isinstance(value, str))
+        over = self.display and self.display_chars + size > self.limits.display_chars
+        if over or len(entry) > MAX_MIMES:
+            self.displays_dropped += 1
+            return
+        self.display_chars += size
+        self.display.append(entry)
 
     def _save_image(self, mime: str, value: Any) -> dict[str, Any]:
         encoded = value if isinstance(value, str) else ""
@@ -155,9 +219,12 @@ class CellOutput:
         except (binascii.Error, ValueError):
             self.note(f"{mime} dropped: not valid base64")
             return {"dropped": "not valid base64"}
+        if not self.budget.take(len(raw)):
+            return {"dropped": "over the artifact quota"}
         self.artifacts_dir.mkdir(parents=True, exist_ok=True)
         path = self.artifacts_dir / f"{uuid.uuid4().hex[:12]}{IMAGE_SUFFIXES[mime]}"
         path.write_bytes(raw)
+        self.artifact_bytes += len(raw)
         self.artifacts.append(
             Artifact(path=str(path), mime_type=mime, description="display output")
         )
@@ -180,11 +247,26 @@ class CellOutput:
             "restarted": restarted,
             "execution_count": self.execution_count,
         }
-        if self.notes:
-            output["notes"] = self.notes
+        notes = self.notes + self._drop_notes()
+        if notes:
+            output["notes"] = notes
         if self.error is not None:
             output["traceback"] = self.error["traceback"]
         return output
+
+    def _drop_notes(self) -> list[str]:
+        notes = []
+        if self.displays_dropped:
+            notes.append(
+                f"{self.displays_dropped} display outputs dropped (at most "
+                f"{self.limits.displays} per cell, {self.limits.display_chars} characters)"
+            )
+        if self.budget.dropped:
+            notes.append(
+                f"{self.budget.dropped} images not saved: over the artifact quota "
+                "([kernel] artifacts_per_call, artifacts_per_session and their bytes)"
+            )
+        return notes
 
 
 def _capped(value: Any, limit: int, what: str) -> str:

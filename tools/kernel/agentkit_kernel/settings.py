@@ -27,11 +27,20 @@ class KernelSettings:
     startup_timeout: float = 60.0
     restart_limit: int = 3  # failed starts in a row before giving up
     output_chars: int = 100_000  # kept per stream and per text field
+    displays: int = 200  # display outputs kept per cell
+    display_chars: int = 400_000  # text kept in a cell's display outputs together
     image_bytes: int = 5 << 20  # largest image saved as an artifact
+    # Images saved as artifact files (they stay after the session, in agentkit's home):
+    # at most this many, and bytes, per call and per session; the rest is dropped.
+    artifacts_per_call: int = 20
+    artifact_bytes_per_call: int = 32 << 20
+    artifacts_per_session: int = 100
+    artifact_bytes_per_session: int = 128 << 20
     # Largest single message taken from a kernel. The client briefly holds about three
     # times this per kernel while decoding one, so it bounds the client's memory; a
     # larger message is lost whole, so it must stay above big-but-honest prints.
     message_bytes: int = 64 << 20
+    message_depth: int = 100  # deepest nesting of a message's JSON; deeper is dropped
     pool_size: int = 2  # started kernels kept warm for new sessions
     max_kernels: int = 8  # live kernels at most (warm ones included)
     idle_seconds: float = 900.0  # a session idle this long is shut down
@@ -47,9 +56,17 @@ class KernelSettings:
             settings = replace(settings, argv=tuple(settings.argv))
         return settings
 
-    def kernel_argv(self, connection_file: Path) -> list[str]:
-        base = list(self.argv) if self.argv else [sys.executable, "-c", LAUNCHER]
-        return [*base, "-f", str(connection_file), "--HistoryManager.enabled=False"]
+    def kernel_argv(self, connection_file: Path, ipython_dir: Path) -> list[str]:
+        # -s: no user site-packages, which live under HOME (the work directory): a .pth
+        # file a cell left there would run at every later start.
+        base = list(self.argv) if self.argv else [sys.executable, "-s", "-c", LAUNCHER]
+        return [
+            *base,
+            "-f",
+            str(connection_file),
+            f"--ipython-dir={ipython_dir}",
+            "--HistoryManager.enabled=False",
+        ]
 
 
 @dataclass
