@@ -46,7 +46,8 @@ from jupyter_client.connect import write_connection_file
 from agentkit.sandbox import Sandbox, SandboxPolicy
 from agentkit_kernel.channels import IOPubPump, MessageRejected, bounded_unpacker
 from agentkit_kernel.fresh import fresh_dir, fresh_ipython_dir, open_log, remove
-from agentkit_kernel.output import ArtifactBudget, CellOutput, OutputLimits
+from agentkit_kernel.output import CellOutput
+from agentkit_kernel.results import describe_exit, failed, finished, new_cell
 from agentkit_kernel.settings import Execution, KernelError, KernelSettings
 
 READY_POLL = 0.5
@@ -242,20 +243,12 @@ class SandboxedKernel:
 
     def _death(self, *, with_log: bool = False) -> str:
         assert self.exited is not None and self.sandbox is not None
-        code = self.exited.result()
-        # bwrap passes a signal death on as exit code 128 + the signal's number.
-        number = -code if code < 0 else code - 128 if code > 128 and self.sandbox.isolated else 0
-        how = f"exit code {code}"
-        if number:
-            how = f"killed by {_signal_name(number)}" + (f", exit code {code}" if code > 0 else "")
-            if number in (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT):
-                limit = self.policy.limits.memory_mb
-                how += f"; a crash like this is often the {limit} MB memory limit"
-        if not with_log:
-            return how
-        tail = (self.sandbox.root / "kernel.log").read_bytes()[-600:].decode("utf-8", "replace")
-        last = [line.strip() for line in tail.splitlines() if line.strip()][-1:]
-        return how + (f"; its log ends: {last[0]}" if last else "")
+        return describe_exit(
+            self.exited.result(),
+            isolated=self.sandbox.isolated,
+            memory_mb=self.policy.limits.memory_mb,
+            log=self.sandbox.root / "kernel.log" if with_log else None,
+        )
 
     # -- execution -----------------------------------------------------------------------
 
@@ -284,11 +277,11 @@ class SandboxedKernel:
             outcome = await self._race(run, cell, timeout)
             if outcome == "done":
                 reply = run.result()
-                return self._finished(cell, reply, restarted=restarted)
+                return finished(cell, reply, restarted=restarted)
             if outcome == "died":
                 death = self._death()
                 await self.restart()
-                return self._failed(
+                return failed(
                     cell,
                     "died",
                     f"KernelDied: the kernel died ({death}); it was restarted and its state lost",
@@ -306,23 +299,12 @@ class SandboxedKernel:
             self.artifact_bytes_saved += cell.artifact_bytes
 
     def _new_cell(self) -> CellOutput:
-        settings = self.settings
-        limits = OutputLimits(
-            settings.output_chars,
-            settings.image_bytes,
-            displays=settings.displays,
-            display_chars=settings.display_chars,
+        return new_cell(
+            self.settings,
+            self.artifacts_dir,
+            saved=self.artifacts_saved,
+            saved_bytes=self.artifact_bytes_saved,
         )
-        budget = ArtifactBudget(
-            count=min(
-                settings.artifacts_per_call, settings.artifacts_per_session - self.artifacts_saved
-            ),
-            bytes=min(
-                settings.artifact_bytes_per_call,
-                settings.artifact_bytes_per_session - self.artifact_bytes_saved,
-            ),
-        )
-        return CellOutput(limits, self.artifacts_dir, budget)
 
     async def _race(self, run: asyncio.Future[Any], cell: CellOutput, timeout: float) -> str:
         """Wait for the cell, a death, a flood or the timeout; say which came first."""
@@ -362,14 +344,14 @@ class SandboxedKernel:
             if why == "flood" and reply.get("status") == "ok":
                 # It ended on its own (one huge print) before the interrupt reached it:
                 # its capped output is its result.
-                return self._finished(cell, reply, restarted=False)
+                return finished(cell, reply, restarted=False)
             cell.error = None  # the KeyboardInterrupt we caused is not the cell's error
-            return self._failed(
+            return failed(
                 cell, "timeout", f"TimeoutError: {reason}; it was interrupted, state kept"
             )
         run.cancel()
         await self.restart()
-        return self._failed(
+        return failed(
             cell,
             "timeout",
             f"TimeoutError: {reason} and did not stop within "
@@ -423,37 +405,3 @@ class SandboxedKernel:
                 continue
             if msg["parent_header"].get("msg_id") == msg_id:
                 return msg["content"]
-
-    # -- results -----------------------------------------------------------------------
-
-    def _finished(self, cell: CellOutput, reply: dict[str, Any], *, restarted: bool) -> Execution:
-        cell.execution_count = reply.get("execution_count", cell.execution_count)
-        if cell.rejected is not None:
-            message = f"KernelError: the kernel sent {cell.rejected}; it was dropped"
-            return Execution(
-                "error", cell.to_output(restarted=restarted), message, cell.artifacts, restarted
-            )
-        if reply.get("status") == "ok":
-            return Execution(
-                "ok", cell.to_output(restarted=restarted), None, cell.artifacts, restarted
-            )
-        if cell.error is None:
-            cell.take_error(reply)
-        error = cell.error or {"ename": "Error", "evalue": str(reply.get("status"))}
-        message = f"{error['ename']}: {error['evalue']}".rstrip(": ")
-        return Execution(
-            "error", cell.to_output(restarted=restarted), message, cell.artifacts, restarted
-        )
-
-    def _failed(self, cell: CellOutput, status: str, message: str) -> Execution:
-        restarted = status == "died" or "restarted" in message
-        return Execution(
-            status, cell.to_output(restarted=restarted), message, cell.artifacts, restarted
-        )
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
