@@ -1,41 +1,45 @@
-"""A memory cgroup per sandbox: one bound on the memory of all its processes together.
+"""Cgroups per sandbox: bounds on all its processes together, where rlimits are per process.
 
 ``RLIMIT_AS`` is per process: three children of 1 GiB each pass a 2 GiB limit. A memory
 cgroup counts them together, and the kernel's OOM killer stops one of them at the
-limit. These machines have cgroups v1 (the memory controller at
-``/sys/fs/cgroup/memory``); the sandbox's group is made under the agentkit process's
-own, which root may write. Where that is not possible (no controller, not root) there
-is no total bound, and :attr:`Sandbox.memory_bound` says so.
+limit. ``RLIMIT_CPU`` is per process too: a cpuacct cgroup adds up the CPU time of all
+of them, which :class:`~agentkit.sandbox.Sandbox` checks against a session limit.
 
-A process joins the group by writing its own pid to ``cgroup.procs`` before it execs
-the rest of the sandbox's command (:func:`join_prefix`), so nothing it starts escapes:
-children are born in their parent's group, and only root may move a process out.
+These machines have cgroups v1 (a hierarchy per controller under ``/sys/fs/cgroup``);
+a sandbox's group is made under the agentkit process's own, which root may write.
+Where that is not possible (no controller, not root) there is no such group, and
+:attr:`Sandbox.memory_bound` says what the limit really is.
+
+A process joins its groups by writing its own pid to their ``cgroup.procs`` before it
+execs the rest of the sandbox's command (:func:`join_prefix`), so nothing it starts
+escapes: children are born in their parent's groups, and only root may move a process.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-MEMORY_ROOT = Path("/sys/fs/cgroup/memory")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
-class MemoryCgroup:
-    """A memory cgroup with a limit, removed by :meth:`remove` once its processes are dead."""
+class Cgroup:
+    """One sandbox's group in one controller, removed by :meth:`remove` once it is empty."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
     @classmethod
-    def create(cls, name: str, limit_bytes: int) -> MemoryCgroup | None:
-        """A new group for the sandbox directory ``name``, capped at ``limit_bytes``.
+    def create(cls, controller: str, name: str, settings: dict[str, int]) -> Cgroup | None:
+        """A new group for the sandbox directory ``name``, with ``settings`` written.
 
-        None where this machine offers no memory cgroup to agentkit.
+        None where this machine offers no such group to agentkit.
         """
-        parent = _own_memory_group()
+        parent = own_group(controller)
         if parent is None or os.geteuid() != 0:
             return None
         path = parent / f"agentkit-{name}"
@@ -45,10 +49,8 @@ class MemoryCgroup:
             return None
         group = cls(path)
         try:
-            group._write("memory.limit_in_bytes", limit_bytes)
-            # No swap here, but where there is, memory + swap is held to the same bound.
-            if (path / "memory.memsw.limit_in_bytes").exists():
-                group._write("memory.memsw.limit_in_bytes", limit_bytes)
+            for key, value in settings.items():
+                (path / key).write_text(str(value))
         except OSError:
             group.remove()
             return None
@@ -58,11 +60,8 @@ class MemoryCgroup:
     def procs_file(self) -> str:
         return str(self.path / "cgroup.procs")
 
-    def usage_bytes(self) -> int:
-        return int((self.path / "memory.usage_in_bytes").read_text())
-
-    def max_usage_bytes(self) -> int:
-        return int((self.path / "memory.max_usage_in_bytes").read_text())
+    def read_int(self, name: str) -> int:
+        return int((self.path / name).read_text())
 
     def remove(self, wait: float = 2.0) -> None:
         """Remove the group; the kernel refuses while a process (even a zombie) is in it."""
@@ -78,24 +77,80 @@ class MemoryCgroup:
                     return  # left behind, empty soon; the next sweep removes it
                 time.sleep(0.02)
 
-    def _write(self, name: str, value: int) -> None:
-        (self.path / name).write_text(str(value))
+
+def memory_group(name: str, limit_bytes: int) -> Cgroup | None:
+    """A memory group capped at ``limit_bytes`` (memory and swap together, where swap is)."""
+    settings = {"memory.limit_in_bytes": limit_bytes}
+    parent = own_group("memory")
+    if parent is not None and (parent / "memory.memsw.limit_in_bytes").exists():
+        settings["memory.memsw.limit_in_bytes"] = limit_bytes
+    return Cgroup.create("memory", name, settings)
 
 
-def join_prefix(group: MemoryCgroup) -> list[str]:
-    """A command prefix: the shell joins ``group`` with its own pid, then execs the rest."""
-    return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', group.procs_file]
+def cpu_group(name: str) -> Cgroup | None:
+    """A cpuacct group: it only counts (``cpuacct.usage``, nanoseconds)."""
+    return Cgroup.create("cpuacct", name, {})
 
 
-def _own_memory_group() -> Path | None:
+def join_prefix(groups: list[Cgroup]) -> list[str]:
+    """A command prefix: a shell joins ``groups`` with its own pid, then execs the rest."""
+    script = (
+        'n=$0; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; '
+        'exec "$@"'
+    )
+    return ["/bin/sh", "-c", script, str(len(groups)), *(group.procs_file for group in groups)]
+
+
+class CpuBudget:
+    """The CPU time of all of a sandbox's processes together, held to ``seconds``.
+
+    A cgroup cannot stop a group at a CPU total, so a thread looks at the sum a few
+    times a second and calls ``exhausted`` (which kills the sandbox's processes) once
+    it is past the budget: the budget is kept to within about ``interval`` of CPU time
+    per core.
+    """
+
+    def __init__(
+        self, group: Cgroup, seconds: float, exhausted: Callable[[], None], interval: float = 0.25
+    ) -> None:
+        self.group = group
+        self.seconds = seconds
+        self.spent = False
+        self._exhausted = exhausted
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="agentkit-cpu-budget", daemon=True)
+        self._thread.start()
+
+    def used(self) -> float:
+        """CPU seconds used so far by the sandbox's processes, living and dead."""
+        try:
+            return self.group.read_int("cpuacct.usage") / 1e9
+        except OSError:
+            return 0.0
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self._interval):
+            if self.used() > self.seconds:
+                self.spent = True
+                self._exhausted()
+                return
+
+
+def own_group(controller: str) -> Path | None:
+    """This process's group in ``controller``'s v1 hierarchy, if it is mounted."""
     try:
         lines = Path("/proc/self/cgroup").read_text().splitlines()
     except OSError:
         return None
     for line in lines:
         _, controllers, path = line.split(":", 2)
-        if "memory" in controllers.split(","):
-            group = MEMORY_ROOT / path.lstrip("/")
+        if controller in controllers.split(","):
+            group = CGROUP_ROOT / controller / path.lstrip("/")
             return group if (group / "cgroup.procs").exists() else None
     return None
 
@@ -109,12 +164,35 @@ def sweep_stale_groups(live_names: Callable[[], set[str]]) -> None:
     kernel refuses to remove a group that still has processes; those are the next
     sweep's.
     """
-    parent = _own_memory_group()
-    if parent is None:
-        return
-    groups = list(parent.glob("agentkit-*"))
+    parents = [own_group(controller) for controller in ("memory", "cpuacct")]
+    groups = [group for parent in parents if parent for group in parent.glob("agentkit-*")]
     live = live_names()
     for group in groups:
         if group.name.removeprefix("agentkit-") not in live:
             with contextlib.suppress(OSError):
                 group.rmdir()
+
+
+class SandboxGroups:
+    """A sandbox's groups: memory (bounded by the kernel), cpuacct (a session budget).
+
+    Either is None where the machine offers none, or the limit is not set.
+    """
+
+    def __init__(
+        self, name: str, memory_mb: int, cpu_seconds: float | None, kill: Callable[[], None]
+    ) -> None:
+        self.memory = memory_group(name, memory_mb << 20) if memory_mb else None
+        cpu = cpu_group(name) if cpu_seconds is not None else None
+        self.cpu_budget = CpuBudget(cpu, cpu_seconds, kill) if cpu and cpu_seconds else None
+
+    def joined(self) -> list[Cgroup]:
+        """The groups every process of the sandbox starts in."""
+        cpu = self.cpu_budget.group if self.cpu_budget else None
+        return [group for group in (self.memory, cpu) if group is not None]
+
+    def remove(self) -> None:
+        if self.cpu_budget:
+            self.cpu_budget.stop()
+        for group in self.joined():
+            group.remove()

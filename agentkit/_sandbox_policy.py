@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -34,6 +35,9 @@ class SandboxLimits:
     # All the sandbox's processes together (a memory cgroup, where the machine offers
     # one: see Sandbox.memory_bound); 0: no total bound.
     total_memory_mb: int = 2048
+    # CPU time of all the sandbox's processes together (a cpuacct cgroup, checked a few
+    # times a second; past it everything inside is killed); None: no session limit.
+    session_cpu_seconds: float | None = None
     nice: int = 10  # scheduling priority below agentkit's (nice(1) increment)
 
     @classmethod
@@ -72,3 +76,34 @@ def bwrap_path() -> str | None:
         # A path or a name on PATH, like every other tool setting; empty: switched off.
         return shutil.which(configured) if configured else None
     return shutil.which("bwrap")
+
+
+def check_isolation(mode: str, bwrap: str | None, seccomp_missing: str | None, label: str) -> None:
+    """Refuse (mode required), or warn loudly, when bubblewrap or the filter is missing."""
+    missing = []
+    if bwrap is None and mode != "off":
+        missing.append("bubblewrap (bwrap) is missing")
+    if seccomp_missing:
+        missing.append(f"no seccomp filter: {seccomp_missing}")
+    if missing and mode == "required":
+        raise SandboxError(
+            f"{'; '.join(missing)}, and the sandbox is required; install "
+            "bubblewrap and libseccomp2 (apt-get install bubblewrap libseccomp2) or set "
+            'sandbox = "auto"'
+        )
+    if bwrap is None:
+        reason = "sandbox = off" if mode == "off" else missing[0]
+        warnings.warn(
+            f"{label}: {reason}: untrusted code runs with rlimits and its own uid only "
+            "(and the seccomp filter), with no filesystem or network isolation; "
+            "install bubblewrap",
+            SandboxWarning,
+            stacklevel=4,
+        )
+    if seccomp_missing:
+        warnings.warn(
+            f"{label}: {missing[-1]}: untrusted code may use every system call "
+            "(namespaces, keyrings, io_uring)",
+            SandboxWarning,
+            stacklevel=4,
+        )

@@ -3,7 +3,7 @@
 A :class:`Sandbox` is a private directory, a private unprivileged uid and a recipe
 that turns a command line into a confined one:
 
-``sh`` (joins the sandbox's memory cgroup: one bound on all its processes together)
+``sh`` (joins the sandbox's cgroups: bounds on all its processes together)
   -> ``nice`` (below agentkit's scheduling priority)
   -> ``prlimit`` (rlimits: address space, file size, open files, processes, no core)
   -> ``bwrap`` (new mount, pid, net, ipc and uts namespaces; a read-only view of the
@@ -45,7 +45,7 @@ from typing import IO, Any
 
 from agentkit import _sandbox_dirs as dirs
 from agentkit._bwrap import ETC_FILES, _python_paths, private_tmp_args, view_args
-from agentkit._cgroup import MemoryCgroup, join_prefix, sweep_stale_groups
+from agentkit._cgroup import SandboxGroups, join_prefix, sweep_stale_groups
 from agentkit._sandbox_policy import (
     Mode,
     SandboxError,
@@ -53,6 +53,7 @@ from agentkit._sandbox_policy import (
     SandboxPolicy,
     SandboxWarning,
     bwrap_path,
+    check_isolation,
 )
 from agentkit._seccomp import availability as seccomp_availability
 from agentkit._seccomp import filter_bpf
@@ -98,7 +99,7 @@ class Sandbox:
         self.policy = policy or SandboxPolicy.from_config()
         self.bwrap = None if self.policy.mode == "off" else bwrap_path()
         self.seccomp_missing = seccomp_availability()
-        self._check_isolation(label)
+        check_isolation(self.policy.mode, self.bwrap, self.seccomp_missing, label)
         self.closed = True  # until everything below is made: close() then does nothing
         self._base = _open_base()
         try:
@@ -117,8 +118,18 @@ class Sandbox:
             kill_uid(self.uid)  # a crashed previous owner may have left processes behind
         name, self._root_fd = dirs.make_sandbox_dir(self._base, label)
         self.root = Path(dirs.base_path()) / name
-        limit = self.policy.limits.total_memory_mb
-        self.cgroup = MemoryCgroup.create(name, limit << 20) if limit else None
+        limits = self.policy.limits
+        self.groups = SandboxGroups(
+            name, limits.total_memory_mb, limits.session_cpu_seconds, self.kill_all
+        )
+        self.cgroup, self.cpu_budget = self.groups.memory, self.groups.cpu_budget
+        if limits.session_cpu_seconds is not None and self.cpu_budget is None:
+            warnings.warn(
+                "no cpuacct cgroup here: session_cpu_seconds is not enforced, only "
+                "cpu_seconds (per process)",
+                SandboxWarning,
+                stacklevel=4,
+            )
         self._filter_fd = None if self.seccomp_missing else _filter_memfd()
         self.workdir = self.subdir("work")
 
@@ -127,6 +138,10 @@ class Sandbox:
         held = lambda uid: dirs.UidSlot.held(self._base, UID_BASE, uid)  # noqa: E731
         dirs.sweep_stale(self._base, held)
         sweep_stale_groups(lambda: set(os.listdir(self._base)))
+
+    def cpu_seconds_used(self) -> float | None:
+        """CPU time of all the sandbox's processes so far; None where it is not counted."""
+        return self.cpu_budget.used() if self.cpu_budget else None
 
     def _acquire_slot(self) -> dirs.UidSlot:
         start = uuid.uuid4().int % UID_SLOTS  # spread out, so lock attempts rarely collide
@@ -148,34 +163,6 @@ class Sandbox:
         if self.cgroup is None:
             return f"{per_process} only (no memory cgroup here: no bound on the total)"
         return f"{self.policy.limits.total_memory_mb} MiB in total, and {per_process}"
-
-    def _check_isolation(self, label: str) -> None:
-        missing = []
-        if self.bwrap is None and self.policy.mode != "off":
-            missing.append("bubblewrap (bwrap) is missing")
-        if self.seccomp_missing:
-            missing.append(f"no seccomp filter: {self.seccomp_missing}")
-        if missing and self.policy.mode == "required":
-            raise SandboxError(
-                f"{'; '.join(missing)}, and the sandbox is required; install "
-                "bubblewrap and libseccomp2 (apt-get install bubblewrap libseccomp2) or set "
-                'sandbox = "auto"'
-            )
-        if self.bwrap is None:
-            reason = "sandbox = off" if self.policy.mode == "off" else missing[0]
-            warnings.warn(
-                f"{label}: {reason}: untrusted code runs with rlimits and its own uid only, "
-                "with no filesystem or network isolation; install bubblewrap",
-                SandboxWarning,
-                stacklevel=3,
-            )
-        if self.seccomp_missing:
-            warnings.warn(
-                f"{label}: {missing[-1]}: untrusted code may use every system call "
-                "(namespaces, keyrings, io_uring)",
-                SandboxWarning,
-                stacklevel=3,
-            )
 
     def require_reachable(self, path: str | Path, what: str) -> None:
         """Raise one clear error when the inside cannot reach ``path`` on the host.
@@ -217,6 +204,11 @@ class Sandbox:
         Start it with :meth:`popen_kwargs`: they hand the seccomp filter's descriptor
         over (without it, bwrap refuses to start rather than run unfiltered).
         """
+        if self.cpu_budget and self.cpu_budget.spent:
+            raise SandboxError(
+                f"the sandbox used up its CPU time ({self.cpu_budget.seconds} s, "
+                "session_cpu_seconds); start a new session"
+            )
         inner = list(argv)
         if self._slot:
             inner = [
@@ -236,8 +228,8 @@ class Sandbox:
             inner = [sys.executable, "-I", "-S", SECCOMP_EXEC, str(self._filter_fd), "--", *inner]
         # Below agentkit's scheduling priority; the sandbox uid can never raise it back.
         outer = ["nice", "-n", str(self.policy.limits.nice), *self._prlimit_args(), "--"]
-        if self.cgroup is not None:
-            outer = [*join_prefix(self.cgroup), *outer]
+        if self.groups.joined():
+            outer = [*join_prefix(self.groups.joined()), *outer]
         return [*outer, *inner]
 
     def environment(self) -> dict[str, str]:
@@ -327,8 +319,8 @@ class Sandbox:
 
     def _release(self) -> None:
         """Give back whatever :meth:`__init__` got, however far it got."""
-        if getattr(self, "cgroup", None) is not None:
-            self.cgroup.remove()  # type: ignore[union-attr]
+        if getattr(self, "groups", None) is not None:
+            self.groups.remove()
         if getattr(self, "_root_fd", None) is not None:
             shutil.rmtree(self.root.name, dir_fd=self._base, ignore_errors=True)
             os.close(self._root_fd)

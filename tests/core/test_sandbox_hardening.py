@@ -20,7 +20,7 @@ import pytest
 from sandbox_helpers import wait_until
 from test_sandbox import SMALL, make_sandbox, python, report
 
-from agentkit import _sandbox_dirs, _seccomp
+from agentkit import _cgroup, _sandbox_dirs, _seccomp
 from agentkit import sandbox as sandbox_module
 from agentkit.sandbox import Sandbox, SandboxError, SandboxLimits, SandboxPolicy, SandboxWarning
 
@@ -277,13 +277,13 @@ def test_three_children_of_1_gib_each_are_held_to_a_2_gib_total(monkeypatch):
         assert box.memory_bound.startswith("2048 MiB in total")
         codes = report(box, CHILDREN, timeout=60)
         assert -signal.SIGKILL in codes, codes  # the kernel's OOM killer, in the group only
-        assert box.cgroup.max_usage_bytes() <= 2048 << 20
+        assert box.cgroup.read_int("memory.max_usage_in_bytes") <= 2048 << 20
     finally:
         box.close()
 
 
 def test_without_a_memory_cgroup_the_real_limit_is_stated(monkeypatch):
-    monkeypatch.setattr(sandbox_module.MemoryCgroup, "create", lambda *args: None)
+    monkeypatch.setattr(_cgroup, "memory_group", lambda *args: None)
     box = make_sandbox(monkeypatch, "bwrap", memory_mb=512)
     try:
         assert box.memory_bound == (
@@ -329,5 +329,42 @@ def test_the_nice_increment_is_configurable(monkeypatch):
     box = make_sandbox(monkeypatch, "rlimits", nice=15)
     try:
         assert report(box, "import json, os; print(json.dumps(os.nice(0)))") == os.nice(0) + 15
+    finally:
+        box.close()
+
+
+BUSY = "import threading\nwhile True: pass"
+
+
+def test_a_session_cpu_limit_stops_busy_processes_together(monkeypatch):
+    box = make_sandbox(monkeypatch, "bwrap", session_cpu_seconds=1.0)
+    try:
+        if box.cpu_budget is None:
+            pytest.skip("no cpuacct cgroup on this machine")
+        busy = [
+            subprocess.Popen(box.command([sys.executable, "-c", BUSY]), **box.popen_kwargs())
+            for _ in range(2)
+        ]
+        try:
+            assert wait_until(lambda: all(p.poll() is not None for p in busy), timeout=15)
+        finally:
+            for proc in busy:
+                proc.kill()
+                proc.wait(5)
+        used = box.cpu_seconds_used()
+        assert box.cpu_budget.spent and used is not None and 1.0 < used < 3.0, used
+        with pytest.raises(SandboxError, match="used up its CPU time") as refused:
+            box.command(["true"])
+        assert "\n" not in str(refused.value)
+    finally:
+        box.close()
+
+
+def test_without_a_cpuacct_group_the_session_cpu_limit_is_said_to_be_unenforced(monkeypatch):
+    monkeypatch.setattr(_cgroup, "cpu_group", lambda name: None)
+    with pytest.warns(SandboxWarning, match="session_cpu_seconds is not enforced"):
+        box = Sandbox(SandboxPolicy(limits=SandboxLimits(session_cpu_seconds=5)), label="test")
+    try:
+        assert box.cpu_seconds_used() is None
     finally:
         box.close()
