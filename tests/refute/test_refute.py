@@ -63,7 +63,7 @@ def test_correct_candidate_yields_no_counterexample_and_says_what_was_searched(t
     """,
     )
     result = refute(
-        Target.function(code, "candidate"), reference=Target.function(code, "reference"), budget=4
+        Target.function(code, "candidate"), reference=Target.function(code, "reference"), budget=6
     )
     assert not result.found and result.kind is None
     assert result.searched["small"] == 3906 and result.searched["random"] > 100
