@@ -1,14 +1,16 @@
 """What a hostile cell can cost the host, and what it can leave to the next start.
 
-SANDBOX.md cases 39, 40, 41, 44 and 45 (issue 14, items 5, 6, 7, 10 and 11), each on a
-real kernel in a real sandbox: output after a cell ended, artifacts that fill the disk,
-a hundred thousand tiny displays, a message nested 200,000 deep, and files planted for
-the next start.
+SANDBOX.md cases 38, 39, 40, 41, 44 and 45 (issue 14, items 3, 5, 6, 7, 10 and 11), each
+on a real kernel in a real sandbox: IPC socket files swapped for links, output after a
+cell ended, artifacts that fill the disk, a hundred thousand tiny displays, a message
+nested 200,000 deep, and files planted for the next start.
 """
 
 from __future__ import annotations
 
 import json
+import socket
+import tempfile
 import time
 
 import pytest
@@ -202,3 +204,93 @@ def test_directories_planted_where_ipc_sockets_go_are_replaced_at_restart(kernel
     assert planted.status == "ok", planted.error
     assert int(planted.output["stdout"]) >= 4  # every socket is a directory now
     assert_restarts_clean(kernel)
+
+
+# -- case 38: IPC socket files a cell replaced with symbolic links -------------------------
+
+# The links point at a socket of the host's (the sandbox cannot reach it; the host can).
+# ``{when}`` is code that runs the swap: at once, or from a thread after the cell ended.
+SWAP_SOCKETS_FOR_LINKS = (
+    "import os, pathlib, threading, time\n"
+    "def swap():\n"
+    "    ipc = pathlib.Path.cwd().parent / 'ipc'\n"
+    "    for socket in list(ipc.iterdir()):\n"
+    "        socket.unlink()\n"
+    "        socket.symlink_to({target!r})\n"
+    "    os.kill(os.getpid(), 9)\n"
+    "{when}"
+)
+AT_ONCE = "swap()"
+AFTER_THE_CELL = "threading.Thread(target=lambda: (time.sleep(0.3), swap())).start()"
+
+
+@pytest.fixture
+def host_listener():
+    """A Unix socket of the host's, listening, in a short private directory of its own."""
+    with tempfile.TemporaryDirectory(prefix="ak-lure-") as directory:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(f"{directory}/lure")
+        listener.listen(16)
+        listener.settimeout(0.05)
+        try:
+            yield listener
+        finally:
+            listener.close()
+
+
+def connections_within(listener: socket.socket, seconds: float) -> int:
+    """How many connections ``listener`` accepted in the next ``seconds`` (bounded)."""
+    accepted = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            peer, _ = listener.accept()
+        except TimeoutError:
+            continue
+        peer.close()
+        accepted += 1
+    return accepted
+
+
+def test_socket_files_swapped_for_links_then_a_kernel_death_do_not_connect_the_host(
+    kernel, host_listener
+):
+    code = SWAP_SOCKETS_FOR_LINKS.format(target=host_listener.getsockname(), when=AT_ONCE)
+    died = execute(kernel, code)
+    assert died.status == "died" and died.restarted, died.error
+    assert connections_within(host_listener, 1.5) == 0
+    clean = execute(kernel, "print(6 * 7)")
+    assert clean.status == "ok" and not clean.restarted, clean.error
+    assert clean.output["stdout"] == "42\n"
+    assert connections_within(host_listener, 0.2) == 0
+
+
+def test_socket_links_planted_by_a_thread_that_kills_the_kernel_between_cells_are_not_followed(
+    kernel, host_listener
+):
+    execute(kernel, "x = 3")
+    code = SWAP_SOCKETS_FOR_LINKS.format(target=host_listener.getsockname(), when=AFTER_THE_CELL)
+    started = execute(kernel, code)
+    assert started.status == "ok", started.error
+    # Nobody notices the death until the next cell: ZMQ alone would reconnect every 100 ms.
+    assert connections_within(host_listener, 2.0) == 0
+    later = execute(kernel, "print('fresh' if 'x' not in globals() else 'stale')")
+    assert later.status == "ok" and later.restarted, later.error
+    assert later.output["stdout"] == "fresh\n"
+    assert connections_within(host_listener, 0.2) == 0
+
+
+def test_fresh_channels_after_an_oversized_message_refuse_socket_links_and_restart(
+    kernel, host_listener
+):
+    execute(kernel, "x = 4")
+    swap = SWAP_SOCKETS_FOR_LINKS.format(target=host_listener.getsockname(), when="")
+    too_big = kernel.settings.message_bytes + (4 << 20)
+    code = swap.replace("    os.kill(os.getpid(), 9)\n", "") + f"swap()\nprint('z' * {too_big})"
+    broken = execute(kernel, code, timeout=20)
+    assert "some output was lost: a message exceeded the size limit" in broken.output["notes"]
+    # The next cell needs fresh channels; the kernel's socket files are links now.
+    later = execute(kernel, "print('fresh' if 'x' not in globals() else 'stale')")
+    assert later.status == "ok" and later.restarted, later.error
+    assert later.output["stdout"] == "fresh\n"
+    assert connections_within(host_listener, 0.5) == 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from pathlib import Path
 
 # What IPython would otherwise create (and fail to, in a directory it cannot write).
@@ -57,3 +58,34 @@ def open_log(path: Path) -> int:
     except OSError:  # a link, a directory or a socket planted in its place
         remove(path)
         return os.open(path, flags, 0o600)
+
+
+def pin_socket(path: Path, uid: int) -> int:
+    """A descriptor of the Unix socket at ``path``, or OSError if something else is there.
+
+    The descriptor (``O_PATH``, links not followed) names the socket file itself: a
+    connection made to ``/proc/self/fd/<it>`` reaches that socket, and so does every
+    reconnection ZMQ makes on its own, whatever a cell later puts at ``path``. Before,
+    the host connected to the path, so a cell that replaced its socket files with links
+    to a socket of the host's and then killed its kernel had ZMQ reconnect there (every
+    100 ms, until agentkit noticed the death). A link, a file, or a socket of another
+    owner than the kernel's uid is refused.
+    """
+    fd = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISSOCK(info.st_mode) or info.st_uid != uid:
+            kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not the kernel's socket"
+            raise OSError(f"{path.name} is {kind}")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def is_socket(path: Path) -> bool:
+    """True when ``path`` itself (not a link's target) is a Unix socket."""
+    try:
+        return stat.S_ISSOCK(path.lstat().st_mode)
+    except OSError:
+        return False

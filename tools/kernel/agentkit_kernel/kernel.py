@@ -11,7 +11,10 @@ A message over ``message_bytes`` is dropped by ZMQ with its connection; the next
 gets fresh channels to the same kernel. IOPub is read for as long as the connection is
 open, between cells too, and every frame is bounded in size and depth before it is
 decoded (see :mod:`agentkit_kernel.channels`). Each start gets fresh IPC and IPython
-directories from the host (see :mod:`agentkit_kernel.fresh`).
+directories from the host (see :mod:`agentkit_kernel.fresh`). The host connects to the
+kernel's socket files only once they exist, through descriptors of the files themselves
+(:func:`agentkit_kernel.fresh.pin_socket`), never through their paths: a cell can
+replace those files with links, and ZMQ reconnects on its own when its peer dies.
 
 The timeout ladder, for a cell that runs too long (or floods its output):
 
@@ -45,12 +48,34 @@ from jupyter_client.connect import write_connection_file
 
 from agentkit.sandbox import Sandbox, SandboxPolicy
 from agentkit_kernel.channels import IOPubPump, MessageRejected, bounded_unpacker
-from agentkit_kernel.fresh import fresh_dir, fresh_ipython_dir, open_log, remove
+from agentkit_kernel.fresh import (
+    fresh_dir,
+    fresh_ipython_dir,
+    is_socket,
+    open_log,
+    pin_socket,
+    remove,
+)
 from agentkit_kernel.output import CellOutput
 from agentkit_kernel.results import describe_exit, failed, finished, new_cell
 from agentkit_kernel.settings import Execution, KernelError, KernelSettings
 
 READY_POLL = 0.5
+SOCKET_POLL = 0.05
+CHANNELS = ("shell", "iopub", "stdin", "control")  # the client's; no heartbeat
+
+
+class PinnedKernelClient(AsyncKernelClient):
+    """A client whose channels connect to descriptors of socket files, not to paths."""
+
+    pinned: dict[str, int]
+
+    def _make_url(self, channel: str) -> str:
+        if channel not in self.pinned:
+            # The heartbeat: never started, but stop_channels() makes its (unconnected)
+            # channel object. Nothing at this address can be a socket.
+            return "ipc:///dev/null"
+        return f"ipc:///proc/self/fd/{self.pinned[channel]}"
 
 
 class SandboxedKernel:
@@ -78,6 +103,7 @@ class SandboxedKernel:
         self.lock = asyncio.Lock()
         self.restarts = 0
         self._info: dict[str, Any] = {}
+        self._pinned: dict[str, int] = {}
         self._channels_broken = False
         self.last_used = time.monotonic()
         self.artifacts_saved = 0  # by this session, all its restarts included
@@ -122,9 +148,11 @@ class SandboxedKernel:
                 *argv, stdout=log, stderr=log, **self.sandbox.popen_kwargs()
             )
         self.exited = asyncio.ensure_future(self.process.wait())
+        deadline = time.monotonic() + self.settings.startup_timeout
+        await self._wait_for_sockets(deadline)
         self.client = self._make_client(info)
         try:
-            await self._wait_ready(time.monotonic() + self.settings.startup_timeout)
+            await self._wait_ready(deadline)
         except KernelError:
             self._close_client()
             raise
@@ -149,11 +177,44 @@ class SandboxedKernel:
             os.chown(path, self.sandbox.uid, self.sandbox.gid)
         return dict(info)
 
+    def _socket_path(self, channel: str) -> Path:
+        return Path(f"{self._info['ip']}-{self._info[f'{channel}_port']}")
+
+    async def _wait_for_sockets(self, deadline: float) -> None:
+        """Wait until the kernel has bound every socket the client connects to."""
+        assert self.exited is not None
+        while not all(is_socket(self._socket_path(channel)) for channel in CHANNELS):
+            if self.exited.done():
+                raise KernelError(
+                    f"the kernel exited while starting ({self._death(with_log=True)})"
+                )
+            if time.monotonic() >= deadline:
+                raise KernelError(
+                    f"the kernel did not start within {self.settings.startup_timeout:g}s"
+                )
+            await asyncio.sleep(SOCKET_POLL)
+
+    def _pin_sockets(self) -> None:
+        assert self.sandbox is not None
+        try:
+            for channel in CHANNELS:
+                self._pinned[channel] = pin_socket(self._socket_path(channel), self.sandbox.uid)
+        except OSError as exc:
+            self._unpin_sockets()
+            raise KernelError(f"the kernel's socket files were tampered with ({exc})") from None
+
+    def _unpin_sockets(self) -> None:
+        for fd in self._pinned.values():
+            os.close(fd)
+        self._pinned.clear()
+
     def _make_client(self, info: dict[str, Any]) -> AsyncKernelClient:
         # A message over the limit makes ZMQ drop it (and reconnect), so one hostile
         # print cannot make the client hold gigabytes.
         self.context.setsockopt(zmq.MAXMSGSIZE, self.settings.message_bytes)
-        client = AsyncKernelClient(context=self.context)
+        self._pin_sockets()
+        client = PinnedKernelClient(context=self.context)
+        client.pinned = self._pinned
         client.load_connection_info(info)
         # Checked before decoding: a message nested 200,000 deep was a RecursionError.
         client.session.unpack = bounded_unpacker(
@@ -234,8 +295,9 @@ class SandboxedKernel:
             self.pump.stop()
             self.pump = None
         if self.client is not None:
-            self.client.stop_channels()
+            self.client.stop_channels()  # closed with linger 0: no connection outlives it
             self.client = None
+        self._unpin_sockets()
 
     @property
     def alive(self) -> bool:
