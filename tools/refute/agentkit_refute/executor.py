@@ -317,27 +317,20 @@ class Executor:
             verdicts[index] = self._compare_outputs(verdicts[index].input, want, got)
 
     def _reference_run(self, inputs: list[Any]) -> list[dict]:
+        """The reference's outcomes (a function's, or a whole program's on stdin texts)
+        under its adapted limit; its timeouts there are re-run at the full one (a slow
+        input is a valid one), for the first few only: an input it hangs on is invalid,
+        and each costs the full limit."""
         assert self.oracle.reference is not None
         reference = self.oracle.reference
+        run = self.run_programs if reference.kind == "program" else self.call
         limit = self._reference_limit()
-        replies = self.call(reference, inputs, timeout=limit, side="oracle")
-        return self._reference_timeouts_confirmed(
-            replies,
-            limit,
-            lambda i: self.call(reference, [inputs[i]], timeout=self.timeout, side="oracle")[0],
-        )
-
-    def _reference_timeouts_confirmed(
-        self, replies: list[dict], limit: float, again: Any
-    ) -> list[dict]:
-        """The reference's timeouts under its adapted limit, re-run at the full one: a
-        slow input is a valid one. Only the first few: one it hangs on is invalid, and
-        each costs the full limit."""
+        replies = run(reference, inputs, timeout=limit, side="oracle")
         if limit >= self.timeout:
             return replies
         for i, reply in enumerate(replies):
             if reply["status"] == "timeout" and self._reference_hangs < MAX_REFERENCE_HANGS:
-                replies[i] = again(i)
+                replies[i] = run(reference, [inputs[i]], timeout=self.timeout, side="oracle")[0]
                 self._reference_hangs += replies[i]["status"] == "timeout"
         return replies
 
@@ -526,7 +519,7 @@ class Executor:
         inputs = [stdins[i] for i in live]
         if not inputs:
             return verdicts
-        running = self._side.submit(self._reference_programs, inputs)
+        running = self._side.submit(self._reference_run, inputs)
         quick = self._quick_limit(self._slowest_reference) if self.quick else self.timeout
         actual = self.run_programs(self.subject, inputs, timeout=quick, side="subject")
         self._learn_candidate_speed(actual)
@@ -547,19 +540,6 @@ class Executor:
             self.tries += 1
             verdicts[index] = self._compare_texts(stdins[index], want, got)
         return verdicts
-
-    def _reference_programs(self, stdins: list[str]) -> list[dict]:
-        assert self.oracle.reference is not None
-        reference = self.oracle.reference
-        limit = self._reference_limit()
-        replies = self.run_programs(reference, stdins, timeout=limit, side="oracle")
-        return self._reference_timeouts_confirmed(
-            replies,
-            limit,
-            lambda i: self.run_programs(
-                reference, [stdins[i]], timeout=self.timeout, side="oracle"
-            )[0],
-        )
 
     def _compare_texts(self, stdin: str, want: dict, got: dict) -> Verdict:
         failure = _failure(stdin, got)
