@@ -20,6 +20,7 @@ from agentkit import OpenAIModel
 from agentkit.sandbox import bwrap_path
 from agentkit_refute import RefuteError, Target, refute
 from agentkit_refute.plugin import CounterexampleVerifier
+from agentkit_refute.protocol import protocol_problem
 
 AGENTKIT = str(Path(sys.executable).with_name("agentkit"))
 needs_bwrap = pytest.mark.skipif(
@@ -412,3 +413,19 @@ def test_a_module_that_never_finishes_loading_is_refused_within_the_budget(tmp_p
             budget=3,
         )
     assert time.monotonic() - started < 3 + 2.5
+
+
+@pytest.mark.parametrize(
+    "reply, text_output",
+    [
+        ({"status": "timeout"}, False),  # the host reads a timeout's time
+        ({"status": "crash", "error": {"not": "text"}}, False),
+        ({"status": "error"}, False),
+        ({"status": "ok", "output": [1, 2]}, True),  # a program's output is text
+        ({"status": "ok", "output": {"$": "no-such-tag"}}, False),
+        ({"status": "skipped"}, False),  # only the host decides what was not run
+    ],
+)
+def test_a_reply_the_host_would_choke_on_is_a_protocol_problem(reply, text_output):
+    problem = protocol_problem([reply], 1, 0.0, False, text_output=text_output)
+    assert problem is not None and problem.startswith("reply 1: ")

@@ -174,17 +174,21 @@ class _Child:
             self.kill()
             return {"status": "timeout", "seconds": time.monotonic() - started}
         if not line:
-            kill_group(self.pid)
-            death = self._death()
-            _sweep()
+            flooded = len(self.buffer) > REPLY_LIMIT
+            death = self.kill()
+            if flooded:
+                death = "ProtocolError: it wrote more than a reply's worth with no end of line"
             return {"status": "crash", "error": death, "seconds": time.monotonic() - started}
         return _reply(line)
 
-    def kill(self) -> None:
-        if self.pid:
-            kill_group(self.pid)
-            self._death()
-            _sweep()
+    def kill(self) -> str:
+        """Kill the child and what it left behind; how it ended."""
+        if not self.pid:
+            return "not running"
+        kill_group(self.pid)
+        death = self._death()
+        _sweep()
+        return death
 
     def _fork(self) -> None:
         request_r, request_w = os.pipe()
@@ -201,8 +205,11 @@ class _Child:
         self.pid, self.requests, self.replies, self.buffer = pid, request_w, reply_r, b""
 
     def _read_line(self, deadline: float) -> bytes | None:
-        """A reply line, b"" if the child died, None if the deadline passed."""
+        """A reply line, b"" if the child died (or wrote more than a reply's worth with
+        no end of line), None if the deadline passed."""
         while b"\n" not in self.buffer:
+            if len(self.buffer) > REPLY_LIMIT:
+                return b""
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([self.replies], [], [], left)[0]:
                 return None

@@ -87,10 +87,11 @@ class Executor:
             oracle.mode != "witness" or oracle.precondition or oracle.validator or user_generator
         )
         sides: list[Side] = ["subject", "oracle"] if needs_oracle else ["subject"]
-        self._workers: dict[Side, SandboxedWorker] = {}
         with concurrent.futures.ThreadPoolExecutor(2) as starting:
             taken = {side: starting.submit(fresh_workers(side).take) for side in sides}
-            self._workers = {side: future.result() for side, future in taken.items()}
+            self._workers: dict[Side, SandboxedWorker] = {
+                side: future.result() for side, future in taken.items()
+            }
         self.tries = 0
         self.deadline = math.inf  # monotonic; set by the search for each of its phases
         self.confirm_timeouts = True  # off while shrinking; the final answer is confirmed
@@ -224,7 +225,11 @@ class Executor:
         except WorkerError as exc:
             return self._broken(side, exc, count, time.monotonic() - started)
         problem = protocol_problem(
-            replies, count, until - (time.monotonic() - started), fields.get("stop_on_timeout")
+            replies,
+            count,
+            until - (time.monotonic() - started),
+            fields.get("stop_on_timeout", False),
+            text_output=function == "program_batch",
         )
         if problem:
             return self._broken(side, problem, count, 0.0)
@@ -353,6 +358,9 @@ class Executor:
         expected, actual = decode(want["output"]), decode(got["output"])
         if self.oracle.checker is not None:
             ok, error = self._check(self.oracle.checker, [_input_value(args), expected, actual])
+            if ok is None:  # the budget ran out before the checker ran
+                self.tries -= 1
+                return Verdict("untested", args)
         else:
             reason = comparable(expected, actual, self.oracle.compare, self.oracle.tolerance)
             if reason:
@@ -404,7 +412,7 @@ class Executor:
                 verdicts[index] = failure
                 continue
             ok, error = self._check(self.oracle.prop, [_input_value(args), decode(got["output"])])
-            if error == "cut":
+            if ok is None:  # the budget ran out before the property ran
                 self.tries -= 1
                 continue
             verdicts[index] = (
@@ -441,12 +449,14 @@ class Executor:
             else:
                 verdicts[index] = Verdict("pass", args)
 
-    def _check(self, target: Target, args: list[Any]) -> tuple[bool, str | None]:
+    def _check(self, target: Target, args: list[Any]) -> tuple[bool | None, str | None]:
+        """A property's or checker's judgement, and why it failed where it raised; None
+        when it did not run (the budget ran out)."""
         reply = self.call(target, [encode(args)], timeout=self.timeout, side="oracle")[0]
         if reply["status"] == "ok":
             return bool(decode(reply["output"])), None
         if reply["status"] == "cut":
-            return False, "cut"
+            return None, None
         return False, f"{target.entry} raised {reply.get('error') or reply['status']}"
 
     def _run_subject(self, encoded: list[Any], reference_seconds: list[float] | None) -> list[dict]:

@@ -17,16 +17,19 @@ STATUSES = ("ok", "error", "timeout", "crash", "cut")
 GRACE = 0.5  # seconds a worker may answer after the time it was given, before it is killed
 
 
-def protocol_problem(replies: Any, count: int, left: float, stop_on_timeout: bool) -> str | None:
+def protocol_problem(
+    replies: Any, count: int, left: float, stop_on_timeout: bool, text_output: bool = False
+) -> str | None:
     """What is wrong with a batch's replies, or None.
 
     ``left``: the seconds of its time the worker had not used when it answered; a
     worker that says the budget cut it short while time was left is not believed.
+    ``text_output``: the outputs are a program's stdout text.
     """
     if not isinstance(replies, list) or not replies or len(replies) > count:
         return f"it sent {type(replies).__name__} of length {_length(replies)} for {count} inputs"
     for position, reply in enumerate(replies):
-        problem = _reply_problem(reply)
+        problem = _reply_problem(reply, text_output)
         if problem:
             return f"reply {position + 1}: {problem}"
     last = replies[-1]["status"]
@@ -39,17 +42,24 @@ def protocol_problem(replies: Any, count: int, left: float, stop_on_timeout: boo
     return None
 
 
-def _reply_problem(reply: Any) -> str | None:
+def _reply_problem(reply: Any, text_output: bool) -> str | None:
+    """What is wrong with one answer: every field the host reads must be there and of
+    its type, so nothing the worker sends can raise on the host."""
     if not isinstance(reply, dict) or reply.get("status") not in STATUSES:
         return f"not an answer: {reply!r:.80}"
+    status = reply["status"]
+    if status == "timeout" and "seconds" not in reply:
+        return "a timeout without its time"
     seconds = reply.get("seconds", 0.0)
     if not isinstance(seconds, int | float) or not 0 <= seconds < math.inf:
         return f"a time of {seconds!r:.40}"
-    if reply["status"] == "error" and not isinstance(reply.get("error"), str):
-        return "an error without a message"
-    if reply["status"] == "ok":
+    if status in ("error", "crash") and not isinstance(reply.get("error"), str):
+        return f"an {status} without a message"
+    if status == "ok":
         if "output" not in reply:
             return "an answer without an output"
+        if text_output and not isinstance(reply["output"], str):
+            return "a program's output that is not text"
         for field in ("output", "args_after"):
             if field in reply:
                 try:
