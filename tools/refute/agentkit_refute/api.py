@@ -223,8 +223,6 @@ def _parameters(
     _require_loaded(subject, subject_info)
     _require_loaded(typed_by, info)
     own = _checked_params(subject_info.get("params"), subject)
-    if oracle.mode == "witness":
-        own = own[:1]  # the searched input; the other parameters keep their defaults
     if (
         oracle.reference
         and oracle.precondition is None
@@ -238,7 +236,7 @@ def _parameters(
     else:
         params = _checked_params(info.get("params"), typed_by)
     if oracle.mode == "witness":
-        params = params[:1]
+        params = params[:1]  # the searched input; the other parameters keep their defaults
     names = [p["name"] for p in params]
     missing = [p["name"] for p in params if "type" not in p or p["type"]["t"] == "unsupported"]
     if missing and not seeds:
@@ -393,7 +391,7 @@ def _result(
     return RefuteResult(
         found=False,
         status="not_found",
-        summary=_nothing_found(mode, executor.tries, search.searched()),
+        summary=_nothing_found(mode, executor.tries, common["searched"]),
         **common,
     )
 
