@@ -19,11 +19,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from agentkit_prover.coq.statement import IDENT as _IDENT
 from agentkit_prover.coq.statement import Claim, Reading, cut_statement, reading_commands
 from agentkit_prover.coq.text import Positions, mask, sentences
 from agentkit_prover.result import Gap
 
-_IDENT = r"[^\W\d][\w']*"
 # Control commands first (a Redirect's file name is masked out): ``Succeed Theorem`` still
 # states a theorem, even though Coq then forgets it.
 _CONTROL = r"(?:(?:Time|Redirect|Timeout\s+\d+|Fail|Succeed|Instructions|Profile)\s+)*"
